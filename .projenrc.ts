@@ -1,0 +1,59 @@
+import { cdk8s, javascript, JsonFile } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-init',
+  description: 'Typed, secure-by-default init containers for cdk8s-plus workloads',
+  author: 'cdk8s-init maintainers',
+  authorAddress: 'maintainers@cdk8s-init.dev',
+  repositoryUrl: 'https://github.com/cdk8s-init/cdk8s-init.git',
+  keywords: ['cdk8s', 'kubernetes', 'init-containers', 'cdk8s-plus'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  github: false,
+
+  // cdk8s v2 line; projen's defaults (cdk8s 1.x, constructs 3.x) do not resolve with cdk8s-plus-27.
+  cdk8sVersion: '2.70.106',
+  constructsVersion: '10.8.1',
+  jsiiVersion: '~6.0.0',
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  devDeps: [
+    'cdk8s-plus-27@2.9.5',
+    // 4.x is the last CommonJS line; 5.x is ESM-only, which jest cannot load.
+    'kubernetes-models@^4.5.0',
+    'yaml@^2.4.0',
+  ],
+
+  // A changed snapshot must fail the test run, not be rewritten by it.
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: { testTimeout: 30_000 },
+  },
+});
+
+project.gitignore.exclude('/examples/dist/');
+
+// examples/ and bench/ are type-checked and linted like the tests.
+for (const dir of ['examples', 'bench']) {
+  project.eslint?.addLintPattern(dir);
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: { extends: '../test/tsconfig.json', include: ['**/*.ts', '../src/**/*.ts'] },
+  });
+}
+
+// `npm run examples`: synthesize every app in examples/ to examples/dist/<app>/.
+project.addTask('examples', {
+  description: 'Synthesize every example app to examples/dist/<app>/*.k8s.yaml',
+  exec: 'ts-node --project examples/tsconfig.json examples/synth-all.ts',
+});
+
+// `npm run bench`: performance figures as `name: value` lines.
+project.addTask('bench', {
+  description: 'Run the benchmarks and print `name: value` lines',
+  exec: 'ts-node --project test/tsconfig.json bench/run.ts',
+});
+
+// `npm test` compiles with jsii first, so a public API that breaks jsii rules fails the suite.
+project.testTask.prependSpawn(project.compileTask);
+
+project.synth();

@@ -1,0 +1,72 @@
+/**
+ * Container image references: an init step must pin its image to a tag or a
+ * digest, because an unpinned image makes the pod start whatever was pushed last.
+ */
+
+// [registry[:port]/]repository[:tag][@algorithm:hex] — the grammar of the
+// distribution reference, restricted to what a pinned reference needs.
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const REGISTRY = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** The parts of an image reference. */
+interface ImageReference {
+  readonly repository: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+function parseImage(image: string): ImageReference | undefined {
+  let rest = image;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > lastSlash) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  let path = rest;
+  const firstSlash = rest.indexOf('/');
+  if (firstSlash > 0) {
+    const first = rest.slice(0, firstSlash);
+    // As in Docker: the first component is a registry when it has a '.' or ':' or is "localhost".
+    if (first.includes('.') || first.includes(':') || first === 'localhost') {
+      if (!REGISTRY.test(first)) return undefined;
+      path = rest.slice(firstSlash + 1);
+    }
+  }
+  if (!REPOSITORY.test(path)) return undefined;
+  if (tag !== undefined && !TAG.test(tag)) return undefined;
+  if (digest !== undefined && !DIGEST.test(digest)) return undefined;
+  return { repository: rest, tag, digest };
+}
+
+/**
+ * Throws a clear error unless `image` is a well-formed reference pinned to a
+ * tag other than "latest", or to a sha256 digest.
+ *
+ * @param owner the construct path named in the error
+ */
+export function assertPinnedImage(owner: string, image: string): void {
+  if (image === undefined || image === null || image.trim() === '') {
+    throw new Error(`${owner}: image is empty; give a pinned image such as "busybox:1.36.1"`);
+  }
+  const ref = parseImage(image);
+  if (!ref) {
+    throw new Error(`${owner}: image ${JSON.stringify(image)} is not a valid image reference`);
+  }
+  if (ref.digest) return;
+  if (ref.tag === undefined) {
+    throw new Error(`${owner}: image ${JSON.stringify(image)} has no tag; pin it to a version tag or a sha256 digest (untagged means "latest")`);
+  }
+  if (ref.tag === 'latest') {
+    throw new Error(`${owner}: image ${JSON.stringify(image)} uses the "latest" tag; pin it to a version tag or a sha256 digest`);
+  }
+}

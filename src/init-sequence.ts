@@ -1,0 +1,93 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { InitStep } from './init-step';
+import { assertWorkload } from './private/pod-spec-path';
+import { WorkloadInit } from './private/workload-init';
+
+/**
+ * Properties of an `InitSequence`.
+ */
+export interface InitSequenceProps {
+  /**
+   * Steps, in the order they run.
+   *
+   * @default - none; add them with `add()`
+   */
+  readonly steps?: InitStep[];
+}
+
+/**
+ * An ordered list of init steps, applied to one or more workloads.
+ *
+ * Order in code is order in the manifest: steps run in the order they were
+ * added. A sequence can be applied to several workloads; each gets its own init
+ * containers and volumes, which is how a team shares an init pattern.
+ *
+ * ```ts
+ * InitSequence.of(deployment).add(waitForDb, fetchConfig);
+ * ```
+ */
+export class InitSequence extends Construct {
+  /**
+   * The workload's own sequence, created (and applied to it) on first use.
+   */
+  public static of(workload: kplus.AbstractPod): InitSequence {
+    assertWorkload('InitSequence.of', workload);
+    const existing = workload.node.tryFindChild(SEQUENCE_ID);
+    if (existing instanceof InitSequence) return existing;
+    return new InitSequence(workload, SEQUENCE_ID).applyTo(workload);
+  }
+
+  private readonly _steps: InitStep[] = [];
+  private readonly _workloads: kplus.AbstractPod[] = [];
+
+  constructor(scope: Construct, id: string, props: InitSequenceProps = {}) {
+    super(scope, id);
+    this.add(...props.steps ?? []);
+  }
+
+  /** The steps, in order. */
+  public get steps(): InitStep[] {
+    return [...this._steps];
+  }
+
+  /** The workloads this sequence is applied to. */
+  public get workloads(): kplus.AbstractPod[] {
+    return [...this._workloads];
+  }
+
+  /**
+   * Appends steps; they run after the steps already added, in the given order.
+   * Workloads the sequence is already applied to get them too.
+   */
+  public add(...steps: InitStep[]): InitSequence {
+    for (const step of steps) {
+      if (!(step instanceof InitStep)) {
+        throw new Error(`InitSequence ${this.node.path}: add() takes InitStep objects; got ${String(step)}`);
+      }
+      if (this._steps.includes(step)) {
+        throw new Error(`InitSequence ${this.node.path}: step ${step.node.path} is added twice; a step runs once per pod`);
+      }
+      this._steps.push(step);
+      for (const workload of this._workloads) WorkloadInit.of(workload).apply(step);
+    }
+    return this;
+  }
+
+  /**
+   * Adds this sequence's steps (and any added later) to a workload, after the
+   * init containers it already has.
+   */
+  public applyTo(workload: kplus.AbstractPod): InitSequence {
+    assertWorkload(`InitSequence ${this.node.path}: applyTo`, workload);
+    if (this._workloads.includes(workload)) {
+      throw new Error(`InitSequence ${this.node.path}: already applied to ${workload.node.path}`);
+    }
+    this._workloads.push(workload);
+    const state = WorkloadInit.of(workload);
+    for (const step of this._steps) state.apply(step);
+    return this;
+  }
+}
+
+const SEQUENCE_ID = 'InitSequence';

@@ -1,0 +1,222 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { assertSafeEnv } from './env';
+import { assertPinnedImage } from './image';
+import { assertMountPath, assertNoOverlappingMounts } from './mount-paths';
+import { assertDns1123Label, toDns1123Label } from './names';
+import { withDefaultResources } from './resources';
+import { SharedVolume, SharedVolumeMount } from './shared-volume';
+import { StepSecurity } from './step-security';
+
+/**
+ * Properties of an `InitStep`.
+ */
+export interface InitStepProps {
+  /**
+   * Container name, a DNS-1123 label unique among the pod's containers.
+   *
+   * @default - derived from the construct id ("Wait For DB" becomes "wait-for-db")
+   */
+  readonly name?: string;
+
+  /**
+   * Container image, pinned to a version tag or a sha256 digest. Untagged and
+   * ":latest" images are rejected.
+   */
+  readonly image: string;
+
+  /**
+   * When the kubelet pulls the image.
+   *
+   * @default ImagePullPolicy.IF_NOT_PRESENT - the image is pinned, so a cached copy is the same image and the pod starts sooner
+   */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+
+  /**
+   * Entrypoint (the container's `command`).
+   *
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+
+  /**
+   * Arguments to the entrypoint.
+   *
+   * @default - the image's cmd
+   */
+  readonly args?: string[];
+
+  /**
+   * Environment variables. Secrets must come from `EnvValue.fromSecretValue`;
+   * a literal value under a name such as PASSWORD or TOKEN is rejected.
+   *
+   * @default - none
+   */
+  readonly env?: { [name: string]: kplus.EnvValue };
+
+  /**
+   * Working directory of the step.
+   *
+   * @default - the image's working directory
+   */
+  readonly workingDir?: string;
+
+  /**
+   * Shared volumes this step reads, mounted read-only. Each must be written by
+   * an earlier step or be pre-populated.
+   *
+   * @default - none
+   */
+  readonly reads?: SharedVolumeMount[];
+
+  /**
+   * Shared volumes this step writes, mounted read-write.
+   *
+   * @default - none
+   */
+  readonly writes?: SharedVolumeMount[];
+
+  /**
+   * CPU and memory. What is left out is filled from small defaults
+   * (cpu request 50m; memory request 32Mi, limit 64Mi), so every step has
+   * requests and a memory limit.
+   *
+   * @default - cpu request 50m, memory request 32Mi and limit 64Mi
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Security profile.
+   *
+   * @default StepSecurity.restricted()
+   */
+  readonly security?: StepSecurity;
+
+  /**
+   * The longest this step may run before it fails by itself, if it is bounded.
+   * Used to report the pod's worst-case start delay.
+   *
+   * @default - unbounded
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * One line saying what the step does, for init plans and reviews.
+   *
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/**
+ * One init container: a pinned image with its command, environment, resources,
+ * security profile and the shared volumes it reads and writes.
+ *
+ * Add it to a workload with `InitSequence`. Every pattern of this library
+ * (`WaitForService`, `ConfigFetchInit`, ...) is an `InitStep`, and so can a
+ * team's own reusable step be: subclass it and pass the props to `super`.
+ */
+export class InitStep extends Construct {
+  /** Container name. */
+  public readonly name: string;
+
+  /** Pinned container image. */
+  public readonly image: string;
+
+  /** When the kubelet pulls the image. */
+  public readonly imagePullPolicy: kplus.ImagePullPolicy;
+
+  /** Entrypoint, if set. */
+  public readonly command?: string[];
+
+  /** Arguments, if set. */
+  public readonly args?: string[];
+
+  /** Environment variables. */
+  public readonly env: { [name: string]: kplus.EnvValue };
+
+  /** Working directory, if set. */
+  public readonly workingDir?: string;
+
+  /** Shared volumes read, mounted read-only. */
+  public readonly reads: SharedVolumeMount[];
+
+  /** Shared volumes written, mounted read-write. */
+  public readonly writes: SharedVolumeMount[];
+
+  /** Resources, defaults filled in. */
+  public readonly resources: kplus.ContainerResources;
+
+  /** Security profile. */
+  public readonly security: StepSecurity;
+
+  /** Longest run time, if bounded. */
+  public readonly timeout?: Duration;
+
+  /** What the step does, if described. */
+  public readonly description?: string;
+
+  constructor(scope: Construct, id: string, props: InitStepProps) {
+    super(scope, id);
+    const owner = `${this.constructor.name} ${this.node.path}`;
+
+    this.name = props.name ?? toDns1123Label(id);
+    assertDns1123Label(owner, 'container name', this.name);
+    assertPinnedImage(owner, props.image);
+    this.image = props.image;
+    this.imagePullPolicy = props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT;
+    this.command = props.command;
+    this.args = props.args;
+    this.env = { ...props.env };
+    assertSafeEnv(owner, this.env);
+    if (props.workingDir !== undefined) assertMountPath(owner, props.workingDir);
+    this.workingDir = props.workingDir;
+
+    this.reads = [...props.reads ?? []];
+    this.writes = [...props.writes ?? []];
+    assertMounts(owner, this.reads, this.writes);
+
+    this.resources = withDefaultResources(props.resources);
+    this.security = props.security ?? StepSecurity.restricted();
+    this.timeout = props.timeout;
+    this.description = props.description;
+  }
+
+  /**
+   * The cdk8s-plus container props of this step.
+   */
+  public toContainerProps(): kplus.ContainerProps {
+    const mount = (m: SharedVolumeMount, readOnly: boolean): kplus.VolumeMount => ({
+      path: m.path, volume: m.volume.volume, readOnly, subPath: m.subPath,
+    });
+    return {
+      name: this.name,
+      image: this.image,
+      imagePullPolicy: this.imagePullPolicy,
+      command: this.command,
+      args: this.args,
+      envVariables: this.env,
+      workingDir: this.workingDir,
+      resources: this.resources,
+      securityContext: this.security.context,
+      volumeMounts: [...this.writes.map(m => mount(m, false)), ...this.reads.map(m => mount(m, true))],
+    };
+  }
+}
+
+function assertMounts(owner: string, reads: SharedVolumeMount[], writes: SharedVolumeMount[]): void {
+  const all = [...writes, ...reads];
+  for (const m of all) {
+    if (!(m.volume instanceof SharedVolume)) {
+      throw new Error(`${owner}: reads/writes take SharedVolume objects; got ${String(m.volume)} at ${JSON.stringify(m.path)}`);
+    }
+    assertMountPath(owner, m.path);
+  }
+  for (const r of reads) {
+    if (writes.some(w => w.volume === r.volume)) {
+      throw new Error(`${owner}: volume "${r.volume.name}" is both read and written; list it under writes only`);
+    }
+  }
+  assertNoOverlappingMounts(owner, all.map(m => m.path));
+}

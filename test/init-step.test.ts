@@ -1,0 +1,179 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { InitSequence, InitStep, SharedVolume, StepSecurity } from '../src';
+import { newChart } from './util/fixtures';
+import { initContainersOf, synthValid } from './util/manifest';
+
+const IMAGE = 'busybox:1.36.1';
+
+describe('InitStep', () => {
+  test('renders a restricted, pinned init container with small resources', () => {
+    const chart = newChart();
+    const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    InitSequence.of(pod).add(new InitStep(chart, 'Say Hello', { image: IMAGE, command: ['echo', 'hi'] }));
+    const [c] = initContainersOf(synthValid(chart));
+    expect(c.name).toBe('say-hello');
+    expect(c.image).toBe(IMAGE);
+    expect(c.imagePullPolicy).toBe('IfNotPresent');
+    expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '64Mi' } });
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsGroup: 65532,
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.startupProbe).toBeUndefined();
+    expect(c.ports).toBeUndefined();
+  });
+
+  test('user resources override defaults field by field; a memory limit is always set', () => {
+    const chart = newChart();
+    const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    InitSequence.of(pod).add(new InitStep(chart, 'big', {
+      image: IMAGE,
+      resources: { cpu: { request: kplus.Cpu.millis(200), limit: kplus.Cpu.millis(400) }, memory: { request: Size.mebibytes(100) } },
+    }));
+    const [c] = initContainersOf(synthValid(chart));
+    expect(c.resources).toEqual({ requests: { cpu: '200m', memory: '100Mi' }, limits: { cpu: '400m', memory: '64Mi' } });
+  });
+
+  test('explicit name, env from values and secrets, workingDir', () => {
+    const chart = newChart();
+    const secret = new kplus.Secret(chart, 'db', { stringData: { password: 'x' } });
+    const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    InitSequence.of(pod).add(new InitStep(chart, 'step', {
+      name: 'custom-name',
+      image: IMAGE,
+      workingDir: '/work',
+      env: {
+        MODE: kplus.EnvValue.fromValue('strict'),
+        DB_PASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: 'password' }),
+      },
+    }));
+    const [c] = initContainersOf(synthValid(chart));
+    expect(c.name).toBe('custom-name');
+    expect(c.workingDir).toBe('/work');
+    expect(c.env).toEqual([
+      { name: 'MODE', value: 'strict' },
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { key: 'password', name: expect.any(String) } } },
+    ]);
+  });
+
+  test('exposes what it is for plans and subclasses', () => {
+    const chart = newChart();
+    const data = new SharedVolume(chart, 'data');
+    const step = new InitStep(chart, 'step', {
+      image: IMAGE,
+      timeout: Duration.seconds(30),
+      description: 'does a thing',
+      writes: [{ volume: data, path: '/data' }],
+    });
+    expect(step.timeout?.toSeconds()).toBe(30);
+    expect(step.description).toBe('does a thing');
+    expect(step.writes.map(w => w.volume.name)).toEqual(['data']);
+    expect(step.security.isRestricted).toBe(true);
+  });
+
+  test('can be subclassed into a reusable pattern', () => {
+    class Hello extends InitStep {
+      constructor(scope: any, id: string, greeting: string) {
+        super(scope, id, { image: IMAGE, command: ['echo'], args: [greeting] });
+      }
+    }
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'job', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    InitSequence.of(job).add(new Hello(chart, 'hello', 'hi'));
+    expect(initContainersOf(synthValid(chart))[0]).toMatchObject({ name: 'hello', args: ['hi'] });
+  });
+
+  describe('bad input fails at synth time, naming the construct and the value', () => {
+    const make = (props: any, id = 'bad') => () => new InitStep(newChart(), id, { image: IMAGE, ...props });
+
+    test('empty image', () => {
+      expect(make({ image: '' })).toThrow('InitStep test/bad: image is empty');
+    });
+    test('untagged image', () => {
+      expect(make({ image: 'busybox' })).toThrow('InitStep test/bad: image "busybox" has no tag');
+    });
+    test(':latest image', () => {
+      expect(make({ image: 'busybox:latest' })).toThrow('InitStep test/bad: image "busybox:latest" uses the "latest" tag');
+    });
+    test('invalid explicit name', () => {
+      expect(make({ name: 'Bad_Name' })).toThrow('InitStep test/bad: container name "Bad_Name" is not a valid DNS-1123 label');
+    });
+    test('id with nothing usable for a name', () => {
+      expect(make({}, '___')).toThrow(/container name "" is not a valid DNS-1123 label/);
+    });
+    test('relative mount path', () => {
+      const chart = newChart();
+      const v = new SharedVolume(chart, 'v');
+      expect(() => new InitStep(chart, 's', { image: IMAGE, writes: [{ volume: v, path: 'data' }] }))
+        .toThrow('InitStep test/s: mount path "data" must be absolute');
+    });
+    test('overlapping mount paths', () => {
+      const chart = newChart();
+      const a = new SharedVolume(chart, 'a');
+      const b = new SharedVolume(chart, 'b');
+      expect(() => new InitStep(chart, 's', {
+        image: IMAGE,
+        writes: [{ volume: a, path: '/data' }],
+        reads: [{ volume: b, path: '/data/in' }],
+      })).toThrow('InitStep test/s: mount paths "/data" and "/data/in" overlap');
+    });
+    test('a volume both read and written', () => {
+      const chart = newChart();
+      const a = new SharedVolume(chart, 'a');
+      expect(() => new InitStep(chart, 's', {
+        image: IMAGE, writes: [{ volume: a, path: '/w' }], reads: [{ volume: a, path: '/r' }],
+      })).toThrow('volume "a" is both read and written');
+    });
+    test('a literal secret in env', () => {
+      expect(make({ env: { DB_PASSWORD: kplus.EnvValue.fromValue('hunter2') } }))
+        .toThrow('InitStep test/bad: environment variable DB_PASSWORD has a literal value; secrets must come from a Secret');
+    });
+    test('an env name a shell cannot read', () => {
+      expect(make({ env: { 'MY-VAR': kplus.EnvValue.fromValue('x') } })).toThrow('environment variable name "MY-VAR" is not a valid identifier');
+    });
+    test('a relative workingDir', () => {
+      expect(make({ workingDir: 'tmp' })).toThrow('mount path "tmp" must be absolute');
+    });
+    test('a non-SharedVolume in writes', () => {
+      expect(make({ writes: [{ volume: {} as any, path: '/x' }] })).toThrow(/reads\/writes take SharedVolume objects/);
+    });
+  });
+});
+
+describe('StepSecurity', () => {
+  test('restricted refuses uid 0', () => {
+    expect(() => StepSecurity.restricted({ user: 0 })).toThrow(/user 0 is not a non-root uid/);
+  });
+
+  test('optOut needs a reason', () => {
+    expect(() => StepSecurity.optOut({ reason: ' ' })).toThrow('StepSecurity.optOut: a reason is required');
+  });
+
+  test('optOut runs as root with only the named capabilities and records the reason on the pod', () => {
+    const chart = newChart();
+    const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    InitSequence.of(pod).add(new InitStep(chart, 'chown', {
+      image: IMAGE,
+      security: StepSecurity.optOut({ reason: 'chown the data volume', addCapabilities: [kplus.Capability.CHOWN, kplus.Capability.FOWNER] }),
+    }));
+    const objects = synthValid(chart, { restricted: false });
+    const [c] = initContainersOf(objects);
+    expect(c.securityContext).toMatchObject({
+      runAsUser: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'], add: ['CHOWN', 'FOWNER'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(objects[0].metadata.annotations).toEqual({ 'security.cdk8s-init.io/chown': 'chown the data volume' });
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * Test helpers: synthesize charts, validate every object against the Kubernetes
+ * OpenAPI schema (kubernetes-models), and check what the API server and the Pod
+ * Security admission would reject.
+ */
+import { Chart, Testing } from 'cdk8s';
+import * as apps from 'kubernetes-models/apps/v1';
+import * as batch from 'kubernetes-models/batch/v1';
+import * as networking from 'kubernetes-models/networking.k8s.io/v1';
+import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import * as core from 'kubernetes-models/v1';
+
+type Json = any;
+
+const MODELS: Record<string, new (data: Json) => { validate(): void }> = {
+  'v1/Pod': core.Pod,
+  'v1/Service': core.Service,
+  'v1/ServiceAccount': core.ServiceAccount,
+  'v1/ConfigMap': core.ConfigMap,
+  'v1/Secret': core.Secret,
+  'apps/v1/Deployment': apps.Deployment,
+  'apps/v1/StatefulSet': apps.StatefulSet,
+  'apps/v1/DaemonSet': apps.DaemonSet,
+  'batch/v1/Job': batch.Job,
+  'batch/v1/CronJob': batch.CronJob,
+  'rbac.authorization.k8s.io/v1/Role': rbac.Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': rbac.RoleBinding,
+  'networking.k8s.io/v1/NetworkPolicy': networking.NetworkPolicy,
+};
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The pod spec inside any pod-bearing object, or undefined. */
+export function podSpecOf(obj: Json): Json | undefined {
+  switch (obj.kind) {
+    case 'Pod': return obj.spec;
+    case 'CronJob': return obj.spec.jobTemplate.spec.template.spec;
+    case 'Deployment': case 'StatefulSet': case 'DaemonSet': case 'Job': return obj.spec.template.spec;
+    default: return undefined;
+  }
+}
+
+/** Schema validation plus the API-server rules kubernetes-models does not check. Returns problems. */
+export function problemsOf(obj: Json): string[] {
+  const problems: string[] = [];
+  const model = MODELS[`${obj.apiVersion}/${obj.kind}`];
+  if (!model) return [`no schema model for ${obj.apiVersion}/${obj.kind}`];
+  try {
+    new model(obj).validate();
+  } catch (e) {
+    problems.push(`${obj.kind} ${obj.metadata?.name}: schema: ${(e as Error).message}`);
+  }
+  const spec = podSpecOf(obj);
+  if (spec) problems.push(...podSpecProblems(`${obj.kind} ${obj.metadata?.name}`, spec));
+  return problems;
+}
+
+function podSpecProblems(where: string, spec: Json): string[] {
+  const problems: string[] = [];
+  const containers: Json[] = [...spec.initContainers ?? [], ...spec.containers ?? []];
+  const volumes: Json[] = spec.volumes ?? [];
+  const dup = (names: string[]) => names.filter((n, i) => names.indexOf(n) !== i);
+  for (const n of dup(containers.map(c => c.name))) problems.push(`${where}: duplicate container name ${n}`);
+  for (const n of dup(volumes.map(v => v.name))) problems.push(`${where}: duplicate volume name ${n}`);
+  for (const n of [...containers.map(c => c.name), ...volumes.map(v => v.name)]) {
+    if (!DNS1123_LABEL.test(n) || n.length > 63) problems.push(`${where}: ${n} is not a DNS-1123 label`);
+  }
+  for (const c of containers) {
+    const mounts: Json[] = c.volumeMounts ?? [];
+    for (const m of mounts) {
+      if (!volumes.some(v => v.name === m.name)) problems.push(`${where}: ${c.name} mounts undeclared volume ${m.name}`);
+    }
+    for (const p of dup(mounts.map(m => m.mountPath))) problems.push(`${where}: ${c.name} has two mounts at ${p}`);
+  }
+  for (const c of spec.initContainers ?? []) {
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle']) {
+      if (c[probe]) problems.push(`${where}: init container ${c.name} has ${probe}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Problems of an init container against the Pod Security Standards "restricted"
+ * profile and this project's defaults (resources, pinned image, termination message policy).
+ */
+export function restrictedProblems(c: Json): string[] {
+  const p: string[] = [];
+  const sc = c.securityContext ?? {};
+  if (sc.runAsNonRoot !== true) p.push('runAsNonRoot is not true');
+  if (sc.runAsUser === 0) p.push('runAsUser is 0');
+  if (sc.allowPrivilegeEscalation !== false) p.push('allowPrivilegeEscalation is not false');
+  if (!(sc.capabilities?.drop ?? []).includes('ALL')) p.push('capabilities do not drop ALL');
+  if ((sc.capabilities?.add ?? []).some((a: string) => a !== 'NET_BIND_SERVICE')) p.push('capabilities add more than NET_BIND_SERVICE');
+  if (!['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile?.type)) p.push('seccompProfile is not RuntimeDefault');
+  if (sc.readOnlyRootFilesystem !== true) p.push('root filesystem is writable');
+  if (sc.privileged) p.push('privileged');
+  if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) p.push('missing cpu/memory request');
+  if (!c.resources?.limits?.memory) p.push('missing memory limit');
+  if (!/(:[\w][\w.-]*|@sha256:[a-f0-9]{64})$/.test(c.image) || /:latest$/.test(c.image)) p.push(`image ${c.image} is not pinned`);
+  if (c.terminationMessagePolicy !== 'FallbackToLogsOnError') p.push('terminationMessagePolicy is not FallbackToLogsOnError');
+  return p.map(x => `${c.name}: ${x}`);
+}
+
+/** Synthesizes a chart, asserts every object is valid and every init container restricted, returns the objects. */
+export function synthValid(chart: Chart, options: { restricted?: boolean } = {}): Json[] {
+  const objects = Testing.synth(chart);
+  const problems = objects.flatMap(problemsOf);
+  if (options.restricted ?? true) {
+    for (const obj of objects) problems.push(...(podSpecOf(obj)?.initContainers ?? []).flatMap(restrictedProblems));
+  }
+  expect(problems).toEqual([]);
+  return objects;
+}
+
+/** The init containers of the first pod-bearing object of a synthesized chart. */
+export function initContainersOf(objects: Json[], kind?: string): Json[] {
+  const obj = objects.find(o => podSpecOf(o) && (!kind || o.kind === kind));
+  return podSpecOf(obj)?.initContainers ?? [];
+}
