@@ -50,7 +50,7 @@ project.addTask('examples', {
 // `npm run bench`: performance figures as `name: value` lines.
 project.addTask('bench', {
   description: 'Run the benchmarks and print `name: value` lines',
-  exec: 'ts-node --project test/tsconfig.json bench/run.ts',
+  exec: 'ts-node --project bench/tsconfig.json bench/run.ts',
 });
 
 // `npm test` compiles with jsii first, so a public API that breaks jsii rules fails the suite.

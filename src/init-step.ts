@@ -10,9 +10,9 @@ import { SharedVolume, SharedVolumeMount } from './shared-volume';
 import { StepSecurity } from './step-security';
 
 /**
- * Properties of an `InitStep`.
+ * Options every init step takes, including the library's patterns.
  */
-export interface InitStepProps {
+export interface InitStepOptions {
   /**
    * Container name, a DNS-1123 label unique among the pod's containers.
    *
@@ -21,17 +21,38 @@ export interface InitStepProps {
   readonly name?: string;
 
   /**
-   * Container image, pinned to a version tag or a sha256 digest. Untagged and
-   * ":latest" images are rejected.
-   */
-  readonly image: string;
-
-  /**
    * When the kubelet pulls the image.
    *
    * @default ImagePullPolicy.IF_NOT_PRESENT - the image is pinned, so a cached copy is the same image and the pod starts sooner
    */
   readonly imagePullPolicy?: kplus.ImagePullPolicy;
+
+  /**
+   * CPU and memory. What is left out is filled from small defaults
+   * (cpu request 50m; memory request 32Mi, limit 64Mi), so every step has
+   * requests and a memory limit.
+   *
+   * @default - cpu request 50m, memory request 32Mi and limit 64Mi
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Security profile.
+   *
+   * @default StepSecurity.restricted()
+   */
+  readonly security?: StepSecurity;
+}
+
+/**
+ * Properties of an `InitStep`.
+ */
+export interface InitStepProps extends InitStepOptions {
+  /**
+   * Container image, pinned to a version tag or a sha256 digest. Untagged and
+   * ":latest" images are rejected.
+   */
+  readonly image: string;
 
   /**
    * Entrypoint (the container's `command`).
@@ -76,22 +97,6 @@ export interface InitStepProps {
    * @default - none
    */
   readonly writes?: SharedVolumeMount[];
-
-  /**
-   * CPU and memory. What is left out is filled from small defaults
-   * (cpu request 50m; memory request 32Mi, limit 64Mi), so every step has
-   * requests and a memory limit.
-   *
-   * @default - cpu request 50m, memory request 32Mi and limit 64Mi
-   */
-  readonly resources?: kplus.ContainerResources;
-
-  /**
-   * Security profile.
-   *
-   * @default StepSecurity.restricted()
-   */
-  readonly security?: StepSecurity;
 
   /**
    * The longest this step may run before it fails by itself, if it is bounded.

@@ -1,0 +1,33 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * The init scripts this library generates live as plain POSIX sh files in
+ * `assets/shell/`, so they are read, linted and executed in tests as what they
+ * are. They take all configuration from environment variables: user input is
+ * never spliced into script text, so it cannot be executed by the shell.
+ */
+const SHELL_DIR = path.join(__dirname, '..', '..', 'assets', 'shell');
+
+const cache = new Map<string, string>();
+
+/**
+ * The text of `assets/shell/<name>`, without comment-only and blank lines
+ * (they only cost manifest bytes; the file keeps them for readers).
+ */
+export function shellScript(name: string): string {
+  let text = cache.get(name);
+  if (text === undefined) {
+    text = fs.readFileSync(path.join(SHELL_DIR, name), 'utf8')
+      .split('\n')
+      .filter(line => !/^\s*(#.*)?$/.test(line))
+      .join('\n') + '\n';
+    cache.set(name, text);
+  }
+  return text;
+}
+
+/** The container command that runs a library script with the image's `sh`. */
+export function shellCommand(name: string): string[] {
+  return ['sh', '-c', shellScript(name)];
+}

@@ -1,0 +1,200 @@
+import * as kplus from 'cdk8s-plus-27';
+import { assertPort, hostPort, normalizeHost } from '../endpoint';
+
+/**
+ * Options for a TCP target given by host and port.
+ */
+export interface TcpTargetOptions {
+  /** DNS name or IP address. */
+  readonly host: string;
+
+  /** TCP port. */
+  readonly port: number;
+}
+
+/**
+ * Options for an HTTP(S) check.
+ */
+export interface HttpCheckOptions {
+  /**
+   * Request path, starting with "/", optionally with a query.
+   *
+   * @default "/"
+   */
+  readonly path?: string;
+
+  /**
+   * Status codes that mean ready: comma-separated codes or classes, such as
+   * "200", "2xx" or "2xx,401". Redirects are followed first.
+   *
+   * @default "2xx"
+   */
+  readonly expectStatus?: string;
+
+  /**
+   * Use HTTPS. As with the kubelet's HTTPS probes, the server certificate is
+   * not verified: the check asks "is it answering", not "is it trusted".
+   *
+   * @default false
+   */
+  readonly https?: boolean;
+}
+
+/**
+ * Options for an HTTP(S) target given by host and port.
+ */
+export interface HttpTargetOptions extends HttpCheckOptions {
+  /** DNS name or IP address. */
+  readonly host: string;
+
+  /**
+   * Port.
+   *
+   * @default 80, or 443 with `https`
+   */
+  readonly port?: number;
+}
+
+/**
+ * Options for a target given by a cdk8s-plus Service.
+ */
+export interface ServiceTargetOptions {
+  /**
+   * Port of the service to check.
+   *
+   * @default - the service's first port
+   */
+  readonly port?: number;
+}
+
+/**
+ * Options for an HTTP(S) target given by a cdk8s-plus Service.
+ */
+export interface HttpServiceTargetOptions extends ServiceTargetOptions, HttpCheckOptions {}
+
+/**
+ * Options for a DNS target.
+ */
+export interface DnsTargetOptions {
+  /**
+   * DNS server to ask, as an IP address.
+   *
+   * @default - the pod's resolver
+   */
+  readonly server?: string;
+
+  /**
+   * Port of `server`.
+   *
+   * @default 53
+   */
+  readonly serverPort?: number;
+}
+
+/**
+ * Something a `WaitForService` step waits for, and how it checks readiness.
+ */
+export class WaitTarget {
+  /**
+   * Ready when a TCP connection to host:port succeeds.
+   */
+  public static tcp(options: TcpTargetOptions): WaitTarget {
+    const host = normalizeHost('WaitTarget.tcp', options.host);
+    assertPort('WaitTarget.tcp', options.port);
+    return new WaitTarget(`tcp ${host} ${options.port}`, hostPort(host, options.port));
+  }
+
+  /**
+   * Ready when a TCP connection to the service succeeds.
+   */
+  public static tcpService(service: kplus.Service, options: ServiceTargetOptions = {}): WaitTarget {
+    const { host, port } = serviceEndpoint('WaitTarget.tcpService', service, options.port);
+    return WaitTarget.tcp({ host, port });
+  }
+
+  /**
+   * Ready when an HTTP(S) GET answers with an expected status.
+   */
+  public static http(options: HttpTargetOptions): WaitTarget {
+    const owner = 'WaitTarget.http';
+    const host = normalizeHost(owner, options.host);
+    const port = options.port ?? (options.https ? 443 : 80);
+    assertPort(owner, port);
+    const path = options.path ?? '/';
+    if (!HTTP_PATH.test(path)) {
+      throw new Error(`${owner}: path ${JSON.stringify(path)} must start with "/" and contain only URL characters (no spaces, quotes or backticks)`);
+    }
+    const expect = options.expectStatus ?? '2xx';
+    if (!EXPECT_STATUS.test(expect)) {
+      throw new Error(`${owner}: expectStatus ${JSON.stringify(expect)} must be comma-separated status codes or classes such as "200", "2xx" or "2xx,401"`);
+    }
+    const scheme = options.https ? 'https' : 'http';
+    const patterns = expect.replace(/x/g, '?');
+    return new WaitTarget(`${scheme} ${host} ${port} ${path} ${patterns}`, `${scheme}://${hostPort(host, port)}${path} (${expect})`);
+  }
+
+  /**
+   * Ready when an HTTP(S) GET to the service answers with an expected status.
+   */
+  public static httpService(service: kplus.Service, options: HttpServiceTargetOptions = {}): WaitTarget {
+    const { host, port } = serviceEndpoint('WaitTarget.httpService', service, options.port);
+    return WaitTarget.http({ ...options, host, port });
+  }
+
+  /**
+   * Ready when the name resolves.
+   */
+  public static dns(host: string, options: DnsTargetOptions = {}): WaitTarget {
+    const name = normalizeHost('WaitTarget.dns', host);
+    let server = '';
+    if (options.server !== undefined) {
+      const port = options.serverPort ?? 53;
+      assertPort('WaitTarget.dns', port);
+      server = ` ${hostPort(normalizeHost('WaitTarget.dns server', options.server), port)}`;
+    }
+    return new WaitTarget(`dns ${name}${server}`, `dns:${name}`);
+  }
+
+  /**
+   * Ready when the service's DNS name resolves.
+   */
+  public static dnsService(service: kplus.Service): WaitTarget {
+    return WaitTarget.dns(serviceHost(service));
+  }
+
+  /**
+   * @param spec the line the wait script reads for this target
+   * @param description how the target reads in messages and plans
+   */
+  private constructor(
+    /** The line the wait script reads for this target. */
+    public readonly spec: string,
+    /** How the target reads in messages and plans. */
+    public readonly description: string,
+  ) {}
+}
+
+// RFC 3986 path and query characters; no whitespace, quotes, backticks or backslashes.
+const HTTP_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
+const EXPECT_STATUS = /^[1-5][0-9x]{2}(,[1-5][0-9x]{2})*$/;
+
+/**
+ * The in-cluster DNS name of a service: "name.namespace.svc" when its namespace
+ * is known, else "name" (resolved in the pod's own namespace).
+ */
+function serviceHost(service: kplus.Service): string {
+  const namespace = service.metadata.namespace;
+  return namespace ? `${service.name}.${namespace}.svc` : service.name;
+}
+
+function serviceEndpoint(owner: string, service: kplus.Service, port?: number): { host: string; port: number } {
+  const ports = service.ports.map(p => p.port);
+  const chosen = port ?? ports[0];
+  if (chosen === undefined) {
+    throw new Error(`${owner}: Service ${service.node.path} has no ports; give the port to check`);
+  }
+  if (port !== undefined && ports.length > 0 && !ports.includes(port)) {
+    throw new Error(`${owner}: Service ${service.node.path} does not expose port ${port} (it exposes ${ports.join(', ')})`);
+  }
+  return { host: serviceHost(service), port: chosen };
+}
