@@ -13,8 +13,7 @@
 #   WAIT_ATTEMPT_TIMEOUT  longest single check, whole seconds
 # Exit status: 0 when all targets are ready, 1 when the timeout passed first,
 # 2 when the configuration is malformed.
-set -u
-set -f
+STEP=wait-for-service
 
 # Milliseconds since boot, from /proc/uptime (no fork; centisecond resolution).
 now_ms() {
@@ -109,20 +108,13 @@ label_of() {
   esac
 }
 
+start_watch() {
+  watch "$(label_of "$@")" "$@" &
+}
+
 # Starts one watcher per target and waits for all of them.
 watch_all() {
-  old_ifs=$IFS
-  IFS='
-'
-  for line in $WAIT_TARGETS; do
-    IFS=' '
-    # shellcheck disable=SC2086 # fields are split on single spaces on purpose (globbing is off)
-    set -- $line
-    watch "$(label_of "$@")" "$@" &
-    IFS='
-'
-  done
-  IFS=$old_ifs
+  each_line "$WAIT_TARGETS" start_watch
   wait
 }
 
@@ -135,22 +127,22 @@ report() {
     label=${rest%% *}; msg=${rest#"$label"}; msg=${msg# }
     elapsed=$(seconds $(( $(now_ms) - started )))
     case $kind in
-      ready) ready=$(( ready + 1 )); echo "wait-for-service: $label is ready after $elapsed" ;;
-      waiting) echo "wait-for-service: $label not ready yet: $msg" ;;
+      ready) ready=$(( ready + 1 )); log "$label is ready after $elapsed" ;;
+      waiting) log "$label not ready yet: $msg" ;;
       timeout|invalid) failed="$failed, $label ($msg)" ;;
     esac
   done
   if [ -n "$failed" ]; then
-    echo "wait-for-service: timed out after ${WAIT_TIMEOUT}s; not ready: ${failed#, }"
+    log "timed out after ${WAIT_TIMEOUT}s; not ready: ${failed#, }"
     return 1
   fi
-  echo "wait-for-service: all $ready targets ready after $(seconds $(( $(now_ms) - started )))"
+  log "all $ready targets ready after $(seconds $(( $(now_ms) - started )))"
 }
 
 for var in WAIT_TARGETS WAIT_TIMEOUT WAIT_MIN_INTERVAL_MS WAIT_MAX_INTERVAL_MS WAIT_ATTEMPT_TIMEOUT; do
   eval "value=\${$var:-}"
   if [ -z "$value" ]; then
-    echo "wait-for-service: $var is not set" >&2
+    log "$var is not set" >&2
     exit 2
   fi
 done

@@ -27,7 +27,10 @@ export function shellScript(name: string): string {
   return text;
 }
 
-/** The container command that runs a library script with the image's `sh`. */
-export function shellCommand(name: string): string[] {
-  return ['sh', '-c', shellScript(name)];
+/**
+ * The container command that runs library scripts with the image's `sh`:
+ * `names` are joined in order, helpers first (e.g. "lib.sh", then the step's script).
+ */
+export function shellCommand(...names: string[]): string[] {
+  return ['sh', '-c', names.map(shellScript).join('')];
 }

@@ -77,7 +77,7 @@ export class WaitForService extends InitStep {
     super(scope, id, {
       ...props,
       image: props.image ?? WAIT_FOR_SERVICE_IMAGE,
-      command: shellCommand('wait-for-service.sh'),
+      command: shellCommand('lib.sh', 'wait-for-service.sh'),
       env: {
         WAIT_TARGETS: kplus.EnvValue.fromValue((props.targets ?? []).map(t => t.spec).join('\n')),
         WAIT_TIMEOUT: kplus.EnvValue.fromValue(String(settings.timeout)),

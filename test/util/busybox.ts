@@ -23,6 +23,20 @@ export function busyboxPath(): string {
   return appletDir;
 }
 
+/**
+ * A directory holding only the named host tools (e.g. curl, git), to put before
+ * the busybox applets on PATH: the image of a step has these tools besides busybox.
+ */
+export function toolPath(...tools: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tools-'));
+  for (const tool of tools) {
+    const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+    if (!real) throw new Error(`${tool} is not installed`);
+    fs.symlinkSync(real, path.join(dir, tool));
+  }
+  return dir;
+}
+
 /** Outcome of one script run. */
 export interface RunResult {
   /** Exit code, or null when killed. */

@@ -1,0 +1,70 @@
+/**
+ * A Deployment whose config is fetched and rendered before it starts:
+ * feature flags over HTTPS (checksum pinned, bearer token from a Secret), the
+ * nginx config from a Git tag, and a template filled with the pod IP and a
+ * secret. The app mounts both volumes read-only.
+ */
+import { App, Chart, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ConfigFetchInit, ConfigSource, InitSequence, SharedVolume } from '../../src';
+import { exampleOutdir } from '../outdir';
+
+export class ConfigFetchChart extends Chart {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { namespace: 'web' });
+    const token = kplus.Secret.fromSecretName(this, 'config-token', 'config-server-token');
+    const db = kplus.Secret.fromSecretName(this, 'db', 'web-db');
+    const templatesMap = new kplus.ConfigMap(this, 'templates', {
+      data: { 'app.env.tmpl': 'LISTEN_ADDR=${POD_IP}:8080\nDATABASE_PASSWORD=${DB_PASSWORD}\nLOG_LEVEL=${LOG_LEVEL:-info}\n' },
+    });
+
+    const config = new SharedVolume(this, 'config', { medium: kplus.EmptyDirMedium.MEMORY });
+    const site = new SharedVolume(this, 'site');
+    const templates = new SharedVolume(this, 'templates-volume', {
+      volume: kplus.Volume.fromConfigMap(this, 'templates-cm-volume', templatesMap, { name: 'templates' }),
+    });
+
+    const web = new kplus.Deployment(this, 'web', {
+      replicas: 2,
+      containers: [{ name: 'web', image: 'nginx:1.27.3', ports: [{ number: 8080 }] }],
+    });
+    config.mount(web.containers[0], '/etc/app');
+    site.mount(web.containers[0], '/usr/share/nginx/html');
+
+    InitSequence.of(web).add(
+      new ConfigFetchInit(this, 'fetch-flags', {
+        volume: config,
+        source: ConfigSource.http({
+          files: [{
+            url: 'https://config.example.com/web/flags.json',
+            path: 'flags.json',
+            sha256: 'a3f5c1b0e8d2b7c4f6e9a1d3c5b7e9f1a3c5e7b9d1f3a5c7e9b1d3f5a7c9e1b3',
+            mode: 0o444,
+          }],
+          authHeader: { secret: token, key: 'token' },
+        }),
+        timeout: Duration.minutes(1),
+      }),
+      new ConfigFetchInit(this, 'fetch-site', {
+        volume: site,
+        source: ConfigSource.git({ repository: 'https://git.example.com/web/site.git', ref: 'v3.2.0', subPath: 'public' }),
+      }),
+      new ConfigFetchInit(this, 'render-env', {
+        volume: config,
+        source: ConfigSource.template({
+          templates,
+          files: [{ template: 'app.env.tmpl', path: 'app.env', mode: 0o440 }],
+          variables: {
+            POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
+            DB_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: db, key: 'password' }),
+          },
+        }),
+      }),
+    );
+  }
+}
+
+const app = new App({ outdir: exampleOutdir('config-fetch') });
+new ConfigFetchChart(app, 'config-fetch');
+app.synth();

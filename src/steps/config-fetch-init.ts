@@ -1,0 +1,88 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ConfigSource } from './config-source';
+import { InitStep, InitStepOptions } from '../init-step';
+import { SharedVolume } from '../shared-volume';
+import { shellCommand } from '../shell/scripts';
+
+/** Where the step mounts the volume it fills. */
+const DEST_MOUNT = '/var/run/cdk8s-init/out';
+
+/**
+ * Properties of a `ConfigFetchInit` step.
+ */
+export interface ConfigFetchInitProps extends InitStepOptions {
+  /** Where the files come from. */
+  readonly source: ConfigSource;
+
+  /**
+   * The volume to fill. Main containers mount it read-only with
+   * `volume.mount(container, path)`, at a path of their choosing.
+   */
+  readonly volume: SharedVolume;
+
+  /**
+   * Overall timeout, retries included.
+   *
+   * @default Duration.minutes(2)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Longest single attempt (a download, a git fetch, an S3 copy); failed
+   * attempts are retried until `timeout`.
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly attemptTimeout?: Duration;
+
+  /**
+   * Image override (must offer what the source's script uses).
+   *
+   * @default - per source: curlimages/curl for HTTP(S), alpine/git for Git,
+   * amazon/aws-cli for S3, busybox for templates
+   */
+  readonly image?: string;
+}
+
+/**
+ * Places configuration files into a `SharedVolume` before the app starts:
+ * from HTTP(S) (with checksums), a Git repository at a pinned ref, S3, or
+ * templates rendered with declared variables.
+ *
+ * Every file is written to a temporary name, verified, and renamed into place,
+ * so the app never sees a partial file. Transient failures (connection errors,
+ * HTTP 5xx/429, timeouts) are retried with backoff until `timeout`; permanent
+ * ones (HTTP 404, checksum mismatch, missing ref) fail at once, and the last
+ * log line says which.
+ */
+export class ConfigFetchInit extends InitStep {
+  /** Files or directories this step writes, relative to the volume. */
+  public readonly outputs: string[];
+
+  constructor(scope: Construct, id: string, props: ConfigFetchInitProps) {
+    const timeout = props.timeout ?? Duration.minutes(2);
+    const owner = `ConfigFetchInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    if (!(props.source instanceof ConfigSource)) throw new Error(`${owner}: source must be a ConfigSource`);
+    if (!(props.volume instanceof SharedVolume)) throw new Error(`${owner}: volume must be a SharedVolume`);
+    const bound = props.source._bind(owner);
+    const seconds = (d: Duration) => String(Math.max(1, Math.ceil(d.toMilliseconds() / 1000)));
+    super(scope, id, {
+      ...props,
+      image: props.image ?? bound.image,
+      command: shellCommand(...bound.scripts),
+      env: {
+        ...bound.env,
+        FETCH_DEST: kplus.EnvValue.fromValue(DEST_MOUNT),
+        FETCH_TIMEOUT: kplus.EnvValue.fromValue(seconds(timeout)),
+        FETCH_ATTEMPT_TIMEOUT: kplus.EnvValue.fromValue(seconds(props.attemptTimeout ?? Duration.seconds(60))),
+      },
+      reads: bound.reads,
+      writes: [{ volume: props.volume, path: DEST_MOUNT }],
+      timeout,
+      description: `${bound.description} into ${props.volume.name}`,
+    });
+    this.outputs = bound.outputs;
+  }
+}

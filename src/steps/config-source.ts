@@ -1,0 +1,452 @@
+import * as kplus from 'cdk8s-plus-27';
+import { SharedVolume, SharedVolumeMount } from '../shared-volume';
+
+/** Image with curl and busybox `sh`/`sha256sum`, for HTTP(S) sources. Runs curl 8.x with certificate verification. */
+export const CURL_IMAGE = 'curlimages/curl:8.11.1';
+/** Image with git and busybox, for Git sources. */
+export const GIT_IMAGE = 'alpine/git:v2.45.1';
+/** Image with the AWS CLI v2, for S3 sources. */
+export const AWS_CLI_IMAGE = 'amazon/aws-cli:2.17.0';
+/** Image with busybox `awk`, for templates. */
+export const BUSYBOX_IMAGE = 'busybox:1.36.1';
+
+/**
+ * One file fetched over HTTP(S).
+ */
+export interface HttpFile {
+  /** http:// or https:// URL. Credentials never go in the URL: use `authHeader`. */
+  readonly url: string;
+
+  /** Path of the file in the volume, relative, e.g. "app.yaml" or "certs/ca.pem". */
+  readonly path: string;
+
+  /**
+   * Expected SHA-256 of the content (64 hex digits). A mismatch fails the step,
+   * naming both digests; a file already present with this digest is not fetched again.
+   *
+   * @default - not verified
+   */
+  readonly sha256?: string;
+
+  /**
+   * File mode, e.g. 0o440.
+   *
+   * @default 0o644
+   */
+  readonly mode?: number;
+}
+
+/**
+ * A request header whose value comes from a Secret.
+ */
+export interface SecretHeader {
+  /** The Secret holding the header value. */
+  readonly secret: kplus.ISecret;
+
+  /** Key in the Secret. */
+  readonly key: string;
+
+  /**
+   * Header name.
+   *
+   * @default "Authorization"
+   */
+  readonly header?: string;
+}
+
+/**
+ * Options of an HTTP(S) source.
+ */
+export interface HttpSourceOptions {
+  /** Files to fetch. */
+  readonly files: HttpFile[];
+
+  /**
+   * A header sent with every request, its value from a Secret
+   * (e.g. "Bearer …" under "Authorization").
+   *
+   * @default - none
+   */
+  readonly authHeader?: SecretHeader;
+}
+
+/**
+ * HTTPS credentials for a Git repository, from a Secret.
+ */
+export interface GitCredentials {
+  /** The Secret. */
+  readonly secret: kplus.ISecret;
+
+  /**
+   * Key of the user name.
+   *
+   * @default "username"
+   */
+  readonly usernameKey?: string;
+
+  /**
+   * Key of the password or token.
+   *
+   * @default "password"
+   */
+  readonly passwordKey?: string;
+}
+
+/**
+ * Options of a Git source.
+ */
+export interface GitSourceOptions {
+  /** Repository: https://, http://, ssh://, file:// URL or an absolute path. */
+  readonly repository: string;
+
+  /** A tag, or a full 40-hex commit id. Branches are refused: they are not pinned. */
+  readonly ref: string;
+
+  /**
+   * Directory inside the repository to use instead of the whole tree.
+   *
+   * @default - the whole repository
+   */
+  readonly subPath?: string;
+
+  /**
+   * Directory of the volume to fill.
+   *
+   * @default - the repository name, e.g. "config" for ".../config.git"
+   */
+  readonly directory?: string;
+
+  /**
+   * HTTPS credentials.
+   *
+   * @default - anonymous
+   */
+  readonly credentials?: GitCredentials;
+}
+
+/**
+ * AWS credentials from a Secret.
+ */
+export interface AwsCredentials {
+  /** The Secret. */
+  readonly secret: kplus.ISecret;
+
+  /**
+   * Key of the access key id.
+   *
+   * @default "AWS_ACCESS_KEY_ID"
+   */
+  readonly accessKeyIdKey?: string;
+
+  /**
+   * Key of the secret access key.
+   *
+   * @default "AWS_SECRET_ACCESS_KEY"
+   */
+  readonly secretAccessKeyKey?: string;
+}
+
+/**
+ * Options of an S3 source.
+ */
+export interface S3SourceOptions {
+  /** "s3://bucket/key" for one object, or "s3://bucket/prefix/" (ending in "/") for all objects under a prefix. */
+  readonly uri: string;
+
+  /** File (object) or directory (prefix) of the volume to fill, relative. */
+  readonly path: string;
+
+  /**
+   * File mode of a single object.
+   *
+   * @default 0o644
+   */
+  readonly mode?: number;
+
+  /**
+   * AWS region.
+   *
+   * @default - from the environment (e.g. the node's or IRSA's settings)
+   */
+  readonly region?: string;
+
+  /**
+   * Endpoint URL for S3-compatible stores such as MinIO.
+   *
+   * @default - AWS S3
+   */
+  readonly endpoint?: string;
+
+  /**
+   * Credentials from a Secret.
+   *
+   * @default - the pod's service account (IRSA or EKS Pod Identity)
+   */
+  readonly credentials?: AwsCredentials;
+}
+
+/**
+ * One file rendered from a template.
+ */
+export interface TemplateFile {
+  /** Template file name in the templates volume (e.g. a ConfigMap key). */
+  readonly template: string;
+
+  /** Path of the rendered file in the output volume, relative. */
+  readonly path: string;
+
+  /**
+   * File mode.
+   *
+   * @default 0o644
+   */
+  readonly mode?: number;
+}
+
+/**
+ * Options of a template source.
+ */
+export interface TemplateSourceOptions {
+  /**
+   * Where the templates are: a pre-populated shared volume, typically
+   * `new SharedVolume(this, 'templates', { volume: kplus.Volume.fromConfigMap(...) })`
+   * or from a Secret.
+   */
+  readonly templates: SharedVolume;
+
+  /** Files to render. */
+  readonly files: TemplateFile[];
+
+  /**
+   * The variables substituted for `${NAME}` (or `${NAME:-default}`): literal
+   * values, `EnvValue.fromSecretValue`, `EnvValue.fromFieldRef` (pod IP, ...).
+   * Only these names are replaced; any other `$…` is left as it is.
+   */
+  readonly variables: { [name: string]: kplus.EnvValue };
+}
+
+/**
+ * A source resolved for one step: what the container runs and mounts.
+ * @internal
+ */
+export interface BoundConfigSource {
+  readonly image: string;
+  readonly scripts: string[];
+  readonly env: { [name: string]: kplus.EnvValue };
+  readonly reads: SharedVolumeMount[];
+  readonly outputs: string[];
+  readonly description: string;
+}
+
+/** Where the step mounts what it reads (templates). */
+export const SOURCE_MOUNT = '/var/run/cdk8s-init/in';
+
+/**
+ * Where a `ConfigFetchInit` gets its files from.
+ */
+export class ConfigSource {
+  /**
+   * Files over HTTP(S), with optional checksums and an auth header from a Secret.
+   * HTTPS certificates are verified (curl).
+   */
+  public static http(options: HttpSourceOptions): ConfigSource {
+    return new ConfigSource(owner => bindHttp(owner, options));
+  }
+
+  /**
+   * A Git repository at a pinned tag or commit, shallow, with an optional sub-path.
+   */
+  public static git(options: GitSourceOptions): ConfigSource {
+    return new ConfigSource(owner => bindGit(owner, options));
+  }
+
+  /**
+   * An S3 object or prefix.
+   */
+  public static s3(options: S3SourceOptions): ConfigSource {
+    return new ConfigSource(owner => bindS3(owner, options));
+  }
+
+  /**
+   * Templates from a ConfigMap or Secret, rendered with declared variables.
+   */
+  public static template(options: TemplateSourceOptions): ConfigSource {
+    return new ConfigSource(owner => bindTemplate(owner, options));
+  }
+
+  private constructor(private readonly binder: (owner: string) => BoundConfigSource) {}
+
+  /**
+   * Validates the source for the step `owner` and resolves it.
+   * @internal
+   */
+  public _bind(owner: string): BoundConfigSource {
+    return this.binder(owner);
+  }
+}
+
+const RELATIVE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const URL_CHARS = /^[A-Za-z0-9\-._~!$&()*+,;=:@%/?#[\]]+$/;
+const SHA256 = /^[a-f0-9]{64}$/;
+const REF = /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/;
+
+function assertRelativePath(owner: string, what: string, path: string): void {
+  const segments = typeof path === 'string' ? path.split('/') : [];
+  if (!RELATIVE_PATH.test(path) || segments.some(s => s === '.' || s === '..') || path.startsWith('-')) {
+    throw new Error(`${owner}: ${what} ${JSON.stringify(path)} must be a relative path of letters, digits, ".", "_" and "-" (no "..", no leading "/" or "-")`);
+  }
+}
+
+function assertMode(owner: string, mode: number): string {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+    throw new Error(`${owner}: mode ${JSON.stringify(mode)} is not a file mode from 0o000 to 0o777`);
+  }
+  return mode.toString(8).padStart(4, '0');
+}
+
+function assertUrl(owner: string, url: string, schemes: string[]): void {
+  const scheme = typeof url === 'string' ? url.split('://')[0] : '';
+  if (!schemes.includes(scheme) || !URL_CHARS.test(url)) {
+    throw new Error(`${owner}: URL ${JSON.stringify(url)} must be a ${schemes.join('/')} URL without spaces, quotes or backticks`);
+  }
+  if (/^[a-z0-9+.-]+:\/\/[^/@]*@/i.test(url) && scheme !== 'ssh') {
+    throw new Error(`${owner}: URL ${JSON.stringify(url)} contains credentials; take them from a Secret instead`);
+  }
+}
+
+function assertUnique(owner: string, what: string, values: string[]): void {
+  const dup = values.find((v, i) => values.indexOf(v) !== i);
+  if (dup !== undefined) throw new Error(`${owner}: ${what} ${JSON.stringify(dup)} is given twice`);
+}
+
+function bindHttp(owner: string, options: HttpSourceOptions): BoundConfigSource {
+  const files = options.files ?? [];
+  if (files.length === 0) throw new Error(`${owner}: give at least one file`);
+  const lines = files.map(f => {
+    assertUrl(owner, f.url, ['http', 'https']);
+    assertRelativePath(owner, 'path', f.path);
+    if (f.sha256 !== undefined && !SHA256.test(f.sha256)) {
+      throw new Error(`${owner}: sha256 ${JSON.stringify(f.sha256)} of ${f.path} is not 64 lowercase hex digits`);
+    }
+    return `${f.path} ${assertMode(owner, f.mode ?? 0o644)} ${f.sha256 ?? '-'} ${f.url}`;
+  });
+  assertUnique(owner, 'path', files.map(f => f.path));
+  const env: { [name: string]: kplus.EnvValue } = { FETCH_FILES: kplus.EnvValue.fromValue(lines.join('\n')) };
+  if (options.authHeader) {
+    const header = options.authHeader.header ?? 'Authorization';
+    if (!/^[A-Za-z0-9-]+$/.test(header)) throw new Error(`${owner}: header name ${JSON.stringify(header)} is not a valid HTTP header name`);
+    env.FETCH_AUTH_HEADER = kplus.EnvValue.fromValue(header);
+    env.FETCH_AUTH_VALUE = kplus.EnvValue.fromSecretValue({ secret: options.authHeader.secret, key: options.authHeader.key });
+  }
+  return {
+    image: CURL_IMAGE,
+    scripts: ['lib.sh', 'fetch-lib.sh', 'fetch-http.sh'],
+    env,
+    reads: [],
+    outputs: files.map(f => f.path),
+    description: `fetches ${files.map(f => f.url).join(', ')}`,
+  };
+}
+
+function bindGit(owner: string, options: GitSourceOptions): BoundConfigSource {
+  const repo = options.repository;
+  if (typeof repo === 'string' && repo.startsWith('/')) {
+    assertRelativePath(owner, 'repository path', repo.slice(1));
+  } else {
+    assertUrl(owner, repo, ['https', 'http', 'ssh', 'file']);
+  }
+  const ref = options.ref;
+  if (typeof ref !== 'string' || !REF.test(ref) || ref.includes('..') || ref.endsWith('.lock') || ref.endsWith('/')) {
+    throw new Error(`${owner}: ref ${JSON.stringify(ref)} is not a valid tag name or commit id`);
+  }
+  if (/^[0-9a-f]{7,39}$/.test(ref)) {
+    throw new Error(`${owner}: ref ${JSON.stringify(ref)} looks like an abbreviated commit id; give all 40 hex digits`);
+  }
+  if (options.subPath !== undefined) assertRelativePath(owner, 'subPath', options.subPath);
+  const directory = options.directory ?? repo.replace(/\/+$/, '').split('/').pop()!.replace(/\.git$/, '');
+  assertRelativePath(owner, 'directory', directory);
+  const env: { [name: string]: kplus.EnvValue } = {
+    GIT_REPOSITORY: kplus.EnvValue.fromValue(repo),
+    GIT_REF: kplus.EnvValue.fromValue(ref),
+    GIT_DIRECTORY: kplus.EnvValue.fromValue(directory),
+  };
+  if (options.subPath) env.GIT_SUBPATH = kplus.EnvValue.fromValue(options.subPath);
+  if (options.credentials) {
+    const { secret } = options.credentials;
+    env.GIT_USERNAME = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.usernameKey ?? 'username' });
+    env.GIT_PASSWORD = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.passwordKey ?? 'password' });
+  }
+  return {
+    image: GIT_IMAGE,
+    scripts: ['lib.sh', 'fetch-lib.sh', 'fetch-git.sh'],
+    env,
+    reads: [],
+    outputs: [directory],
+    description: `fetches ${repo}@${ref}${options.subPath ? ` (${options.subPath})` : ''}`,
+  };
+}
+
+function bindS3(owner: string, options: S3SourceOptions): BoundConfigSource {
+  if (typeof options.uri !== 'string' || !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!\-_.*'()/]*)?$/.test(options.uri)) {
+    throw new Error(`${owner}: uri ${JSON.stringify(options.uri)} must be s3://bucket/key or s3://bucket/prefix/ (keys of letters, digits and !-_.*'()/)`);
+  }
+  assertRelativePath(owner, 'path', options.path);
+  const env: { [name: string]: kplus.EnvValue } = {
+    S3_URI: kplus.EnvValue.fromValue(options.uri),
+    S3_PATH: kplus.EnvValue.fromValue(options.path),
+    S3_MODE: kplus.EnvValue.fromValue(assertMode(owner, options.mode ?? 0o644)),
+  };
+  if (options.region !== undefined) {
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region)) throw new Error(`${owner}: region ${JSON.stringify(options.region)} is not an AWS region name`);
+    env.AWS_REGION = kplus.EnvValue.fromValue(options.region);
+  }
+  if (options.endpoint !== undefined) {
+    assertUrl(owner, options.endpoint, ['https', 'http']);
+    env.AWS_ENDPOINT_URL = kplus.EnvValue.fromValue(options.endpoint);
+  }
+  if (options.credentials) {
+    const { secret } = options.credentials;
+    env.AWS_ACCESS_KEY_ID = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID' });
+    env.AWS_SECRET_ACCESS_KEY = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY' });
+  }
+  return {
+    image: AWS_CLI_IMAGE,
+    scripts: ['lib.sh', 'fetch-lib.sh', 'fetch-s3.sh'],
+    env,
+    reads: [],
+    outputs: [options.path],
+    description: `fetches ${options.uri}`,
+  };
+}
+
+// Names the render script or the shell itself relies on.
+const RESERVED_VARIABLES = /^(RENDER_[A-Z0-9_]*|FETCH_[A-Z0-9_]*|PATH|HOME|IFS|PWD|SHELL|STEP)$/;
+
+function bindTemplate(owner: string, options: TemplateSourceOptions): BoundConfigSource {
+  const files = options.files ?? [];
+  if (files.length === 0) throw new Error(`${owner}: give at least one template file`);
+  if (!(options.templates instanceof SharedVolume)) throw new Error(`${owner}: templates must be a SharedVolume`);
+  const lines = files.map(f => {
+    assertRelativePath(owner, 'template', f.template);
+    assertRelativePath(owner, 'path', f.path);
+    return `${f.template} ${f.path} ${assertMode(owner, f.mode ?? 0o644)}`;
+  });
+  assertUnique(owner, 'path', files.map(f => f.path));
+  const names = Object.keys(options.variables ?? {});
+  for (const name of names) {
+    if (RESERVED_VARIABLES.test(name)) throw new Error(`${owner}: template variable ${name} is reserved; rename it`);
+  }
+  return {
+    image: BUSYBOX_IMAGE,
+    scripts: ['lib.sh', 'fetch-lib.sh', 'render-template.sh'],
+    env: {
+      ...options.variables,
+      RENDER_SRC: kplus.EnvValue.fromValue(SOURCE_MOUNT),
+      RENDER_FILES: kplus.EnvValue.fromValue(lines.join('\n')),
+      RENDER_VARS: kplus.EnvValue.fromValue(names.join(' ')),
+    },
+    reads: [{ volume: options.templates, path: SOURCE_MOUNT }],
+    outputs: files.map(f => f.path),
+    description: `renders ${files.map(f => f.template).join(', ')} with ${names.join(', ') || 'no variables'}`,
+  };
+}
