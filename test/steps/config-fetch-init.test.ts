@@ -13,7 +13,7 @@ import { httpServer, LocalServer } from '../util/servers';
 
 const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const tmpDir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-const mode = (file: string) => fs.statSync(file).mode & 0o777;
+const mode = (file: string) => fs.statSync(file).mode % 0o1000;
 const lastLine = (r: RunResult) => r.output.trim().split('\n').pop();
 
 /** Synthesizes a Deployment with one ConfigFetchInit writing `config` and returns [container, pod spec]. */
