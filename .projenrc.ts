@@ -22,6 +22,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // 4.x is the last CommonJS line; 5.x is ESM-only, which jest cannot load.
     'kubernetes-models@^4.5.0',
     'yaml@^2.4.0',
+    // The real Liquibase distribution (Java), run against PostgreSQL in the MigrationInit tests.
+    'liquibase@4.28.1',
   ],
 
   // A changed snapshot must fail the test run, not be rewritten by it.

@@ -1,3 +1,5 @@
+import * as kplus from 'cdk8s-plus-27';
+
 /**
  * Validation of network endpoints given by users: they end up in environment
  * variables read by init scripts, so anything that is not a plain host name,
@@ -32,4 +34,26 @@ export function assertPort(owner: string, port: number): void {
 /** "host:port", with IPv6 literals in brackets. */
 export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * The in-cluster DNS name of a service: "name.namespace.svc" when its namespace
+ * is known, else "name" (resolved in the pod's own namespace).
+ */
+export function serviceHost(service: kplus.Service): string {
+  const namespace = service.metadata.namespace;
+  return namespace ? `${service.name}.${namespace}.svc` : service.name;
+}
+
+/** Host and port of a service: the given port (which it must expose) or its first. */
+export function serviceEndpoint(owner: string, service: kplus.Service, port?: number): { host: string; port: number } {
+  const ports = service.ports.map(p => p.port);
+  const chosen = port ?? ports[0];
+  if (chosen === undefined) {
+    throw new Error(`${owner}: Service ${service.node.path} has no ports; give the port to check`);
+  }
+  if (port !== undefined && ports.length > 0 && !ports.includes(port)) {
+    throw new Error(`${owner}: Service ${service.node.path} does not expose port ${port} (it exposes ${ports.join(', ')})`);
+  }
+  return { host: serviceHost(service), port: chosen };
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { assertSafeEnv } from './env';
@@ -99,6 +99,14 @@ export interface InitStepProps extends InitStepOptions {
   readonly writes?: SharedVolumeMount[];
 
   /**
+   * Mount a private emptyDir (256Mi) at this path, for tools that need a
+   * writable directory such as /tmp under the read-only root filesystem.
+   *
+   * @default - none
+   */
+  readonly scratchPath?: string;
+
+  /**
    * The longest this step may run before it fails by itself, if it is bounded.
    * Used to report the pod's worst-case start delay.
    *
@@ -162,6 +170,12 @@ export class InitStep extends Construct {
   /** What the step does, if described. */
   public readonly description?: string;
 
+  /** Path of the step's private scratch directory, if any. */
+  public readonly scratchPath?: string;
+
+  private readonly scratch?: kplus.Volume;
+  private readonly _prerequisites: InitStep[] = [];
+
   constructor(scope: Construct, id: string, props: InitStepProps) {
     super(scope, id);
     const owner = `${this.constructor.name} ${this.node.path}`;
@@ -181,6 +195,15 @@ export class InitStep extends Construct {
     this.reads = [...props.reads ?? []];
     this.writes = [...props.writes ?? []];
     assertMounts(owner, this.reads, this.writes);
+    if (props.scratchPath !== undefined) {
+      assertMountPath(owner, props.scratchPath);
+      assertNoOverlappingMounts(owner, [props.scratchPath, ...this.reads.map(m => m.path), ...this.writes.map(m => m.path)]);
+      this.scratchPath = props.scratchPath;
+      // Named after the step, so it is unique in the pod as the step name is.
+      this.scratch = kplus.Volume.fromEmptyDir(this, 'Scratch', `${this.name.slice(0, 55).replace(/-+$/, '')}-scratch`, {
+        sizeLimit: Size.mebibytes(256),
+      });
+    }
 
     this.resources = withDefaultResources(props.resources);
     this.security = props.security ?? StepSecurity.restricted();
@@ -205,8 +228,27 @@ export class InitStep extends Construct {
       workingDir: this.workingDir,
       resources: this.resources,
       securityContext: this.security.context,
-      volumeMounts: [...this.writes.map(m => mount(m, false)), ...this.reads.map(m => mount(m, true))],
+      volumeMounts: [
+        ...this.writes.map(m => mount(m, false)),
+        ...this.reads.map(m => mount(m, true)),
+        ...this.scratch ? [{ path: this.scratchPath!, volume: this.scratch, readOnly: false }] : [],
+      ],
     };
+  }
+
+  /**
+   * Steps that run right before this one wherever it is added (e.g. the wait
+   * for a database before a migration), in order.
+   */
+  public get prerequisites(): InitStep[] {
+    return [...this._prerequisites];
+  }
+
+  /**
+   * Makes `step` run right before this one wherever this step is added.
+   */
+  protected addPrerequisite(step: InitStep): void {
+    this._prerequisites.push(step);
   }
 }
 

@@ -36,8 +36,13 @@ export class WorkloadInit {
     workload.node.addValidation({ validate: () => this.validate() });
   }
 
-  /** Adds `step` as the next init container of the workload. */
+  /** Adds `step`, after its prerequisites, as the next init container(s) of the workload. */
   public apply(step: InitStep): void {
+    for (const before of step.prerequisites) this.apply(before);
+    this.applyOne(step);
+  }
+
+  private applyOne(step: InitStep): void {
     const where = `workload ${this.workload.node.path}`;
     const owner = `${step.constructor.name} ${step.node.path}`;
     if (this.steps.includes(step)) {

@@ -1,5 +1,5 @@
 import * as kplus from 'cdk8s-plus-27';
-import { assertPort, hostPort, normalizeHost } from '../endpoint';
+import { assertPort, hostPort, normalizeHost, serviceEndpoint, serviceHost } from '../endpoint';
 
 /**
  * Options for a TCP target given by host and port.
@@ -177,24 +177,3 @@ export class WaitTarget {
 // RFC 3986 path and query characters; no whitespace, quotes, backticks or backslashes.
 const HTTP_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
 const EXPECT_STATUS = /^[1-5][0-9x]{2}(,[1-5][0-9x]{2})*$/;
-
-/**
- * The in-cluster DNS name of a service: "name.namespace.svc" when its namespace
- * is known, else "name" (resolved in the pod's own namespace).
- */
-function serviceHost(service: kplus.Service): string {
-  const namespace = service.metadata.namespace;
-  return namespace ? `${service.name}.${namespace}.svc` : service.name;
-}
-
-function serviceEndpoint(owner: string, service: kplus.Service, port?: number): { host: string; port: number } {
-  const ports = service.ports.map(p => p.port);
-  const chosen = port ?? ports[0];
-  if (chosen === undefined) {
-    throw new Error(`${owner}: Service ${service.node.path} has no ports; give the port to check`);
-  }
-  if (port !== undefined && ports.length > 0 && !ports.includes(port)) {
-    throw new Error(`${owner}: Service ${service.node.path} does not expose port ${port} (it exposes ${ports.join(', ')})`);
-  }
-  return { host: serviceHost(service), port: chosen };
-}

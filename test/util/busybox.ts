@@ -61,10 +61,32 @@ export interface RunOptions {
 
 /** Runs `busybox sh -c script args...` without blocking the event loop (test servers keep serving). */
 export function runScript(script: string, args: string[] = [], options: RunOptions = {}): Promise<RunResult> {
-  const started = Date.now();
+  return runCommand([path.join(busyboxPath(), 'sh'), '-c', script, 'sh', ...args], options);
+}
+
+/**
+ * Runs a synthesized init container (`command: [sh, -c, script]` plus args) with
+ * the literal env values of its manifest; values from secretKeyRef, fieldRef or
+ * resourceFieldRef must be supplied in `options.env`, as the kubelet would.
+ */
+export function runContainer(container: any, options: RunOptions = {}): Promise<RunResult> {
+  const argv: string[] = [...container.command ?? [], ...container.args ?? []];
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (options.env?.[e.name] === undefined) throw new Error(`${container.name}: env ${e.name} comes from ${JSON.stringify(e.valueFrom)}; give it in options.env`);
+  }
+  const runOptions = { ...options, env: { ...env, ...options.env } };
+  if (argv[0] === 'sh' && argv[1] === '-c') return runScript(argv[2], argv.slice(4), runOptions);
+  return runCommand(argv, runOptions);
+}
+
+/** Runs a command (not a shell script) found on the busybox/extra PATH. */
+export function runCommand(argv: string[], options: RunOptions = {}): Promise<RunResult> {
   const PATH = [...options.extraPath ?? [], busyboxPath()].join(':');
+  const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(busyboxPath(), 'sh'), ['-c', script, 'sh', ...args], {
+    const child = spawn(argv[0], argv.slice(1), {
       env: { PATH, HOME: options.cwd ?? os.tmpdir(), ...options.env },
       cwd: options.cwd ?? os.tmpdir(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,20 +101,4 @@ export function runScript(script: string, args: string[] = [], options: RunOptio
       resolve({ code, output, ms: Date.now() - started });
     });
   });
-}
-
-/**
- * Runs a synthesized init container (`command: [sh, -c, script]` plus args) with
- * the literal env values of its manifest; values from secretKeyRef, fieldRef or
- * resourceFieldRef must be supplied in `options.env`, as the kubelet would.
- */
-export function runContainer(container: any, options: RunOptions = {}): Promise<RunResult> {
-  const [sh, flag, script, ...rest] = [...container.command ?? [], ...container.args ?? []];
-  if (sh !== 'sh' || flag !== '-c') throw new Error(`${container.name} does not run 'sh -c': ${container.command}`);
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    if (e.value !== undefined) env[e.name] = e.value;
-    else if (options.env?.[e.name] === undefined) throw new Error(`${container.name}: env ${e.name} comes from ${JSON.stringify(e.valueFrom)}; give it in options.env`);
-  }
-  return runScript(script, rest.slice(1), { ...options, env: { ...env, ...options.env } });
 }

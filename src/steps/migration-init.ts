@@ -1,0 +1,150 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { MigrationSource } from './migration-source';
+import { MigrationTool } from './migration-tool';
+import { WaitForService } from './wait-for-service';
+import { DatabaseConnection } from '../database';
+import { InitStep, InitStepOptions } from '../init-step';
+import { assertMountPath } from '../mount-paths';
+import { toDns1123Label } from '../names';
+import { SharedVolume, SharedVolumeMount } from '../shared-volume';
+
+/**
+ * Properties of a `MigrationInit` step.
+ */
+export interface MigrationInitProps extends InitStepOptions {
+  /** The tool: `MigrationTool.flyway()`, `.liquibase()`, `.golangMigrate()`, `.atlas()` or `.custom()`. */
+  readonly tool: MigrationTool;
+
+  /** The database, with the Secret holding its credentials. */
+  readonly database: DatabaseConnection;
+
+  /** Where the migrations are. */
+  readonly migrations: MigrationSource;
+
+  /**
+   * Wait for the database's TCP port first, with a `WaitForService` step that
+   * runs right before the migration.
+   *
+   * @default true
+   */
+  readonly waitForDatabase?: boolean;
+
+  /**
+   * Timeout of the wait for the database.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly waitTimeout?: Duration;
+
+  /**
+   * How long the migration is expected to take at most, for init plans. It is
+   * not enforced: killing a migration midway is what leaves stale locks and
+   * dirty versions behind.
+   *
+   * @default - unbounded
+   */
+  readonly expectedDuration?: Duration;
+
+  /**
+   * Image override, e.g. an image built from the tool's with migrations baked in.
+   *
+   * @default - the tool's pinned official image
+   */
+  readonly image?: string;
+}
+
+/**
+ * Runs schema migrations before the main containers start, with a pinned
+ * official tool image, credentials only from a Secret, and (by default) a wait
+ * for the database right before it.
+ *
+ * Every replica runs its init containers, so several pods may migrate at once:
+ * each preset relies on its tool's lock (see `MigrationTool`). Where that is not
+ * wanted, run the migration once as a `MigrationJob` and let the app wait for it.
+ */
+export class MigrationInit extends InitStep {
+  /** The database. */
+  public readonly database: DatabaseConnection;
+
+  /** The tool's name. */
+  public readonly toolName: string;
+
+  /** How concurrent runs are kept apart, as the tool documents it. */
+  public readonly lockBehaviour: string;
+
+  /** The wait for the database, if any. */
+  public readonly databaseWait?: WaitForService;
+
+  constructor(scope: Construct, id: string, props: MigrationInitProps) {
+    const owner = `MigrationInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    if (!(props.tool instanceof MigrationTool)) throw new Error(`${owner}: tool must be a MigrationTool`);
+    if (!(props.database instanceof DatabaseConnection)) throw new Error(`${owner}: database must be a DatabaseConnection`);
+    if (!(props.migrations instanceof MigrationSource)) throw new Error(`${owner}: migrations must be a MigrationSource`);
+    const tool = props.tool._bind(props.database);
+    const name = props.name ?? toDns1123Label(id);
+    const reads = migrationMounts(scope, owner, name, props.migrations, tool.migrationsPath);
+    if (props.migrations.kind === 'image' && props.migrations.path !== undefined) assertMountPath(owner, props.migrations.path);
+    super(scope, id, {
+      ...props,
+      image: props.image ?? tool.image,
+      command: tool.command,
+      args: tool.args && props.migrations.kind === 'image' && props.migrations.path
+        ? tool.args.map(a => relocate(a, tool.migrationsPath, props.migrations.path!)) : tool.args,
+      env: relocateEnv(tool.env, tool.migrationsPath, props.migrations.kind === 'image' ? props.migrations.path : undefined),
+      resources: mergeResources(tool.resources, props.resources),
+      reads,
+      scratchPath: tool.scratchPath,
+      timeout: props.expectedDuration,
+      description: `migrates ${props.database.endpoint}/${props.database.database} with ${props.tool.toolName}`,
+    });
+    this.database = props.database;
+    this.toolName = props.tool.toolName;
+    this.lockBehaviour = tool.lock;
+    if (props.waitForDatabase ?? true) {
+      this.databaseWait = new WaitForService(this, 'wait-for-db', {
+        name: `${this.name.slice(0, 54).replace(/-+$/, '')}-wait-db`,
+        targets: [props.database.waitTarget],
+        timeout: props.waitTimeout,
+      });
+      this.addPrerequisite(this.databaseWait);
+    }
+  }
+}
+
+function migrationMounts(scope: Construct, owner: string, name: string, source: MigrationSource, path: string): SharedVolumeMount[] {
+  switch (source.kind) {
+    case 'configmap': {
+      const volumeName = `${name.slice(0, 48).replace(/-+$/, '')}-migrations`;
+      const id = `${name}-migrations`;
+      const volume = kplus.Volume.fromConfigMap(scope, `${id}-volume`, source.configMap!, { name: volumeName });
+      return [{ volume: new SharedVolume(scope, id, { volume }), path }];
+    }
+    case 'volume':
+      if (source.subPath !== undefined && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(source.subPath)) {
+        throw new Error(`${owner}: migrations sub-path ${JSON.stringify(source.subPath)} must be a relative path`);
+      }
+      return [{ volume: source.volume!, path, subPath: source.subPath }];
+    default:
+      return [];
+  }
+}
+
+function relocate(value: string, from: string, to: string): string {
+  return value.split(from).join(to);
+}
+
+function relocateEnv(env: { [name: string]: kplus.EnvValue }, from: string, to?: string): { [name: string]: kplus.EnvValue } {
+  if (!to) return env;
+  return Object.fromEntries(Object.entries(env).map(([k, v]) =>
+    [k, typeof v.value === 'string' ? kplus.EnvValue.fromValue(relocate(v.value, from, to)) : v]));
+}
+
+function mergeResources(tool: kplus.ContainerResources, user: kplus.ContainerResources = {}): kplus.ContainerResources {
+  return {
+    cpu: { request: user.cpu?.request ?? tool.cpu?.request, limit: user.cpu?.limit ?? tool.cpu?.limit },
+    memory: { request: user.memory?.request ?? tool.memory?.request, limit: user.memory?.limit ?? tool.memory?.limit },
+    ephemeralStorage: user.ephemeralStorage,
+  };
+}

@@ -1,0 +1,223 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as kplus from 'cdk8s-plus-27';
+import {
+  ConfigFetchInit, ConfigSource, DatabaseConnection, DatabaseEngine, InitSequence,
+  MigrationInit, MigrationInitProps, MigrationSource, MigrationTool, SharedVolume,
+} from '../../src';
+import { runContainer, toolPath } from '../util/busybox';
+import { newChart } from '../util/fixtures';
+import { initContainersOf, synthValid } from '../util/manifest';
+import { startPostgres } from '../util/postgres';
+import { freePort } from '../util/servers';
+
+type Props = Omit<MigrationInitProps, 'database'> & { database?: DatabaseConnection };
+
+/** Synthesizes a Deployment with a MigrationInit; returns its init containers and the secret's name. */
+function migration(make: (chart: any, secret: kplus.Secret) => Props, engine = DatabaseEngine.POSTGRESQL) {
+  const chart = newChart();
+  const secret = new kplus.Secret(chart, 'db-credentials', {});
+  const props = make(chart, secret);
+  const database = props.database ?? new DatabaseConnection({ engine, host: 'db.data.svc', database: 'shop', credentials: secret, sslMode: 'require' });
+  const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
+  InitSequence.of(d).add(new MigrationInit(chart, 'migrate', { ...props, database }));
+  const containers = initContainersOf(synthValid(chart));
+  return { containers, secretName: secret.name, env: (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom])) };
+}
+
+const secretRef = (name: string, key: string) => ({ secretKeyRef: { name, key } });
+
+describe('MigrationInit presets follow each tool\'s documented CLI', () => {
+  test('Flyway: `flyway migrate` with FLYWAY_* env, password from the Secret; waits for the database first', () => {
+    const { containers, secretName, env } = migration(() => ({ tool: MigrationTool.flyway(), migrations: MigrationSource.inImage() }));
+    expect(containers.map(c => c.name)).toEqual(['migrate-wait-db', 'migrate']);
+    expect(env(containers[0]).WAIT_TARGETS).toBe('tcp db.data.svc 5432');
+    const c = containers[1];
+    expect(c.image).toBe('flyway/flyway:10.20.1');
+    expect(c.command).toEqual(['flyway', 'migrate']);
+    expect(env(c)).toEqual({
+      FLYWAY_URL: 'jdbc:postgresql://db.data.svc:5432/shop?sslmode=require',
+      FLYWAY_USER: secretRef(secretName, 'username'),
+      FLYWAY_PASSWORD: secretRef(secretName, 'password'),
+      FLYWAY_LOCATIONS: 'filesystem:/flyway/sql',
+    });
+    expect(c.volumeMounts).toEqual([{ name: 'migrate-scratch', mountPath: '/tmp', readOnly: false }]);
+    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '384Mi' }, limits: { memory: '768Mi' } });
+  });
+
+  test('Liquibase: `liquibase update` with LIQUIBASE_COMMAND_* env and the changelog in the search path', () => {
+    const { containers, secretName, env } = migration(chart => ({
+      tool: MigrationTool.liquibase({ changelogFile: 'db/changelog.sql' }),
+      migrations: MigrationSource.fromConfigMap(new kplus.ConfigMap(chart, 'sql', { data: { 'db/changelog.sql': '--liquibase formatted sql' } })),
+      waitForDatabase: false,
+    }));
+    expect(containers.map(c => c.name)).toEqual(['migrate']);
+    const [c] = containers;
+    expect(c.image).toBe('liquibase/liquibase:4.28.0');
+    expect(c.command).toEqual(['liquibase', 'update']);
+    expect(env(c)).toMatchObject({
+      LIQUIBASE_COMMAND_URL: 'jdbc:postgresql://db.data.svc:5432/shop?sslmode=require',
+      LIQUIBASE_COMMAND_USERNAME: secretRef(secretName, 'username'),
+      LIQUIBASE_COMMAND_PASSWORD: secretRef(secretName, 'password'),
+      LIQUIBASE_COMMAND_CHANGELOG_FILE: 'db/changelog.sql',
+      LIQUIBASE_SEARCH_PATH: '/liquibase/changelog',
+    });
+    expect(c.volumeMounts).toContainEqual({ name: 'migrate-migrations', mountPath: '/liquibase/changelog', readOnly: true });
+  });
+
+  test('golang-migrate: -path/-database/up, a URL without credentials, PGUSER/PGPASSWORD from the Secret', () => {
+    const { containers, secretName, env } = migration(() => ({ tool: MigrationTool.golangMigrate(), migrations: MigrationSource.inImage('/app/migrations'), image: 'ghcr.io/example/migrations:1.4.0' }));
+    const c = containers[1];
+    expect(c.image).toBe('ghcr.io/example/migrations:1.4.0');
+    expect(c.command).toEqual(['migrate']);
+    expect(c.args).toEqual(['-path', '/app/migrations', '-database', 'postgres://db.data.svc:5432/shop?sslmode=require', 'up']);
+    expect(env(c)).toEqual({ PGUSER: secretRef(secretName, 'username'), PGPASSWORD: secretRef(secretName, 'password') });
+  });
+
+  test('Atlas: `migrate apply --url … --dir file://…` on the image entrypoint', () => {
+    const { containers } = migration(() => ({ tool: MigrationTool.atlas(), migrations: MigrationSource.inImage() }));
+    const c = containers[1];
+    expect(c.image).toBe('arigaio/atlas:0.28.1');
+    expect(c.command).toBeUndefined();
+    expect(c.args).toEqual(['migrate', 'apply', '--url', 'postgres://db.data.svc:5432/shop?sslmode=require', '--dir', 'file:///migrations']);
+  });
+
+  test('custom: DB_* and PG* env, password from the Secret', () => {
+    const { containers, secretName, env } = migration(() => ({
+      tool: MigrationTool.custom({ image: 'ghcr.io/example/app:2.0.0', command: ['./manage', 'migrate'], args: ['--host', '$(DB_HOST)'] }),
+      migrations: MigrationSource.inImage(),
+    }));
+    expect(env(containers[1])).toMatchObject({
+      DB_HOST: 'db.data.svc', DB_PORT: '5432', DB_NAME: 'shop', DB_PASSWORD: secretRef(secretName, 'password'), PGPASSWORD: secretRef(secretName, 'password'),
+    });
+    expect(containers[1].args).toEqual(['--host', '$(DB_HOST)']);
+  });
+
+  test('MySQL with Flyway; refused for tools whose URL would carry the password', () => {
+    const { containers, env } = migration(() => ({ tool: MigrationTool.flyway(), migrations: MigrationSource.inImage(), waitForDatabase: false }), DatabaseEngine.MYSQL);
+    expect(env(containers[0]).FLYWAY_URL).toBe('jdbc:mysql://db.data.svc:3306/shop');
+    expect(() => migration(() => ({ tool: MigrationTool.golangMigrate(), migrations: MigrationSource.inImage() }), DatabaseEngine.MYSQL))
+      .toThrow(/MigrationTool.golangMigrate: supports PostgreSQL only here, because its URL would have to carry the mysql password/);
+  });
+
+  test('migrations from a volume an earlier step filled (ConfigFetchInit from Git)', () => {
+    const chart = newChart();
+    const secret = new kplus.Secret(chart, 'db', {});
+    const sql = new SharedVolume(chart, 'sql');
+    const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    const db = new kplus.Service(chart, 'postgres', { ports: [{ port: 5432 }] });
+    InitSequence.of(d).add(
+      new ConfigFetchInit(chart, 'fetch-migrations', { volume: sql, source: ConfigSource.git({ repository: 'https://git.example.com/db.git', ref: 'v7' }) }),
+      new MigrationInit(chart, 'migrate', {
+        tool: MigrationTool.golangMigrate(),
+        database: new DatabaseConnection({ service: db, database: 'app', credentials: secret }),
+        migrations: MigrationSource.fromVolume(sql, 'db/sql'),
+      }),
+    );
+    const containers = initContainersOf(synthValid(chart));
+    expect(containers.map(c => c.name)).toEqual(['fetch-migrations', 'migrate-wait-db', 'migrate']);
+    expect(containers[2].volumeMounts).toEqual([{ name: 'sql', mountPath: '/migrations', readOnly: true, subPath: 'db/sql' }]);
+    expect(containers[2].args[3]).toBe(`postgres://${db.name}:5432/app?sslmode=prefer`);
+  });
+
+  test('no secret value or password ever appears in the manifest', () => {
+    const { containers } = migration(() => ({ tool: MigrationTool.flyway(), migrations: MigrationSource.inImage() }));
+    for (const c of containers) {
+      for (const e of c.env ?? []) if (/PASSWORD|USER/.test(e.name)) expect(e.value).toBeUndefined();
+    }
+  });
+
+  describe('bad input', () => {
+    const secret = () => new kplus.Secret(newChart(), 's', {});
+    test('host and service together, or neither', () => {
+      expect(() => new DatabaseConnection({ database: 'x', credentials: secret() })).toThrow('DatabaseConnection: give exactly one of host or service');
+    });
+    test('a bad database name', () => {
+      expect(() => new DatabaseConnection({ host: 'db', database: 'x; DROP TABLE', credentials: secret() })).toThrow(/database name "x; DROP TABLE" must be/);
+    });
+    test('a bad sslMode', () => {
+      expect(() => new DatabaseConnection({ host: 'db', database: 'x', credentials: secret(), sslMode: 'on' })).toThrow(/sslMode "on" is not one of/);
+    });
+    test('a host with shell metacharacters', () => {
+      expect(() => new DatabaseConnection({ host: 'db$(id)', database: 'x', credentials: secret() })).toThrow(/host "db\$\(id\)" is not a valid DNS name/);
+    });
+    test('a changelog outside the search path', () => {
+      expect(() => MigrationTool.liquibase({ changelogFile: '../etc/passwd' })).toThrow(/changelogFile "..\/etc\/passwd" must be a relative path/);
+    });
+  });
+});
+
+describe('MigrationInit runs Liquibase for real against PostgreSQL', () => {
+  const liquibaseHome = path.join(__dirname, '../../node_modules/liquibase/dist/liquibase');
+  let pg: ReturnType<typeof startPostgres>;
+  let tools: string;
+  const password = 'p@ss w0rd$(id)"\'';
+
+  beforeAll(async () => {
+    pg = startPostgres(await freePort());
+    pg.psql(`CREATE ROLE shop LOGIN PASSWORD '${password.replace(/'/g, "''")}'; CREATE DATABASE shop OWNER shop;`);
+    // The official image has liquibase (a bash script), bash and java on PATH.
+    tools = toolPath('java', 'bash');
+    fs.writeFileSync(path.join(tools, 'liquibase'), `#!/bin/sh\nexec bash "${liquibaseHome}/liquibase" "$@"\n`, { mode: 0o755 });
+  });
+  afterAll(() => pg?.stop());
+
+  const changelogDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'changelog-'));
+  const changeset = (id: number, sql: string) => `--changeset shop:${id}\n${sql}\n`;
+
+  function liquibaseContainer(): any {
+    const { containers } = migration((chart, secret) => ({
+      tool: MigrationTool.liquibase({ changelogFile: 'changelog.sql' }),
+      database: new DatabaseConnection({ host: '127.0.0.1', port: pg.port, database: 'shop', credentials: secret, sslMode: 'disable' }),
+      migrations: MigrationSource.fromConfigMap(new kplus.ConfigMap(chart, 'sql')),
+      waitForDatabase: false,
+    }));
+    return containers[0];
+  }
+
+  const run = (dir: string) => runContainer(liquibaseContainer(), {
+    // secretKeyRef values, and the ConfigMap mount standing in at a temp dir
+    env: { LIQUIBASE_COMMAND_USERNAME: 'shop', LIQUIBASE_COMMAND_PASSWORD: password, LIQUIBASE_SEARCH_PATH: dir, HOME: dir },
+    extraPath: [tools],
+    killAfterMs: 120_000,
+  });
+
+  test('applies two migrations in order, re-runs as a no-op, and fails clearly on a broken one', async () => {
+    const dir = changelogDir();
+    const log = '--liquibase formatted sql\n' +
+      changeset(1, 'CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);') +
+      changeset(2, "INSERT INTO customers VALUES (1, 'Ada');");
+    fs.writeFileSync(path.join(dir, 'changelog.sql'), log);
+
+    const first = await run(dir);
+    expect(first.output).toContain('Liquibase command \'update\' was executed successfully');
+    expect(first.code).toBe(0);
+    expect(pg.psql('SELECT name FROM customers', 'shop')).toBe('Ada');
+    expect(pg.psql('SELECT id FROM databasechangelog ORDER BY orderexecuted', 'shop')).toBe('1\n2');
+
+    const again = await run(dir);
+    expect(again.code).toBe(0);
+    expect(again.output).toMatch(/Run:\s+0/);
+    expect(pg.psql('SELECT count(*) FROM databasechangelog', 'shop')).toBe('2');
+
+    fs.writeFileSync(path.join(dir, 'changelog.sql'), log + changeset(3, 'ALTER TABLE customers ADD COLUMN email text NOT NUL;'));
+    const broken = await run(dir);
+    expect(broken.code).not.toBe(0);
+    expect(broken.output).toMatch(/syntax error at or near "NUL"/);
+    expect(pg.psql('SELECT count(*) FROM databasechangelog', 'shop')).toBe('2');
+    expect(pg.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'email'", 'shop')).toBe('0');
+  });
+
+  test('a wrong password fails with the database\'s own message', async () => {
+    const dir = changelogDir();
+    fs.writeFileSync(path.join(dir, 'changelog.sql'), '--liquibase formatted sql\n' + changeset(1, 'SELECT 1;'));
+    const result = await runContainer(liquibaseContainer(), {
+      env: { LIQUIBASE_COMMAND_USERNAME: 'shop', LIQUIBASE_COMMAND_PASSWORD: 'wrong', LIQUIBASE_SEARCH_PATH: dir, HOME: dir },
+      extraPath: [tools],
+      killAfterMs: 120_000,
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/password authentication failed for user "shop"/);
+  });
+});
