@@ -95,7 +95,8 @@ describe('MigrationInit presets follow each tool\'s documented CLI', () => {
   });
 
   test('MySQL with Flyway; refused for tools whose URL would carry the password', () => {
-    const { containers, env } = migration(() => ({ tool: MigrationTool.flyway(), migrations: MigrationSource.inImage(), waitForDatabase: false }), DatabaseEngine.MYSQL);
+    const flyway = () => ({ tool: MigrationTool.flyway(), migrations: MigrationSource.inImage(), waitForDatabase: false });
+    const { containers, env } = migration(flyway, DatabaseEngine.MYSQL);
     expect(env(containers[0]).FLYWAY_URL).toBe('jdbc:mysql://db.data.svc:3306/shop');
     expect(() => migration(() => ({ tool: MigrationTool.golangMigrate(), migrations: MigrationSource.inImage() }), DatabaseEngine.MYSQL))
       .toThrow(/MigrationTool.golangMigrate: supports PostgreSQL only here, because its URL would have to carry the mysql password/);
