@@ -10,3 +10,5 @@ export * from './database';
 export * from './steps/migration-tool';
 export * from './steps/migration-source';
 export * from './steps/migration-init';
+export * from './steps/wait-for-job';
+export * from './steps/migration-job';

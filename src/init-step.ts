@@ -250,6 +250,22 @@ export class InitStep extends Construct {
   protected addPrerequisite(step: InitStep): void {
     this._prerequisites.push(step);
   }
+
+  /**
+   * Called once for each workload this step is added to, after its container
+   * is; override to add what the step needs there (e.g. RBAC for its service account).
+   */
+  protected onAddedTo(_workload: kplus.AbstractPod): void {
+    // Most steps need nothing beyond their container.
+  }
+
+  /**
+   * Lets the library call `onAddedTo`.
+   * @internal
+   */
+  public _notifyAddedTo(workload: kplus.AbstractPod): void {
+    this.onAddedTo(workload);
+  }
 }
 
 function assertMounts(owner: string, reads: SharedVolumeMount[], writes: SharedVolumeMount[]): void {

@@ -63,18 +63,35 @@ export class WorkloadInit {
     }
 
     const container = this.workload.addInitContainer(step.toContainerProps());
-    const index = this.workload.initContainers.indexOf(container);
-    this.patchContainer(index, step);
+    this.patchContainer(`initContainers/${this.workload.initContainers.indexOf(container)}`, step);
     for (const w of step.writes) w.volume._markWrittenIn(this.workload);
     if (!step.security.isRestricted) {
       this.workload.podMetadata.addAnnotation(OPT_OUT_ANNOTATION_PREFIX + step.name, step.security.optOutReason!);
     }
     this.steps.push(step);
+    step._notifyAddedTo(this.workload);
+  }
+
+  /**
+   * Adds `step` as a main container (after its prerequisites as init containers),
+   * with the same security and termination-message settings as init steps.
+   */
+  public applyAsMain(step: InitStep): void {
+    for (const before of step.prerequisites) this.apply(before);
+    const container = this.workload.addContainer(step.toContainerProps());
+    this.patchContainer(`containers/${this.workload.containers.indexOf(container)}`, step);
+    for (const w of step.writes) w.volume._markWrittenIn(this.workload);
+    step._notifyAddedTo(this.workload);
+  }
+
+  /** Sets a field of the pod spec in the synthesized manifest. */
+  public patchPodSpec(field: string, value: unknown): void {
+    ApiObject.of(this.workload).addJsonPatch(JsonPatch.add(`${this.specPath}/${field}`, value));
   }
 
   // cdk8s-plus-27 cannot set these container fields; patch the synthesized manifest.
-  private patchContainer(index: number, step: InitStep): void {
-    const path = `${this.specPath}/initContainers/${index}`;
+  private patchContainer(container: string, step: InitStep): void {
+    const path = `${this.specPath}/${container}`;
     const added = step.security.addedCapabilities;
     const capabilities = added.length > 0 ? { drop: ['ALL'], add: added } : { drop: ['ALL'] };
     ApiObject.of(this.workload).addJsonPatch(
