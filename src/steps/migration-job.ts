@@ -78,6 +78,7 @@ export class MigrationJob extends Construct {
 // Hash of what the migration container runs: same content, same Job name.
 function fingerprint(step: MigrationInit): string {
   const env = Object.entries(step.env).map(([k, v]) => [k, v.value ?? null, JSON.stringify(v.valueFrom ?? null)]);
-  const content = JSON.stringify({ image: step.image, command: step.command, args: step.args, env, reads: step.reads.map(r => [r.volume.name, r.path]) });
+  const reads = step.reads.map(r => [r.volume.name, r.path]);
+  const content = JSON.stringify({ image: step.image, command: step.command, args: step.args, env, reads });
   return createHash('sha256').update(content).digest('hex').slice(0, 8);
 }
