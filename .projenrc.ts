@@ -26,6 +26,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'liquibase@4.28.1',
   ],
 
+  // CI gate for synthesized manifests: `npx cdk8s-init-policy dist/*.k8s.yaml`.
+  bin: { 'cdk8s-init-policy': 'lib/policy/cli.js' },
+
   // A changed snapshot must fail the test run, not be rewritten by it.
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,

@@ -48,6 +48,12 @@ function parseImage(image: string): ImageReference | undefined {
   return { repository: rest, tag, digest };
 }
 
+/** True when `image` is a well-formed reference pinned to a non-latest tag or a digest. */
+export function isPinnedImage(image: string): boolean {
+  const ref = parseImage(image);
+  return ref !== undefined && (ref.digest !== undefined || (ref.tag !== undefined && ref.tag !== 'latest'));
+}
+
 /**
  * Throws a clear error unless `image` is a well-formed reference pinned to a
  * tag other than "latest", or to a sha256 digest.

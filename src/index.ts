@@ -12,3 +12,7 @@ export * from './steps/migration-source';
 export * from './steps/migration-init';
 export * from './steps/wait-for-job';
 export * from './steps/migration-job';
+export * from './steps/certificate-check-init';
+export * from './steps/volume-permissions-init';
+export * from './steps/env-file-init';
+export * from './policy/init-container-policy';

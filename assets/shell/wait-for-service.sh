@@ -118,6 +118,14 @@ watch_all() {
   wait
 }
 
+# Appends "LABEL (last error)" to $summary if that target failed; called per
+# configured target, so the summary lists targets in the order they were given.
+summarize_failure() {
+  label=$(label_of "$@")
+  msg=$(printf '%s\n' "$failed" | awk -v l="$label" 'index($0, l " ") == 1 { print substr($0, length(l) + 2); exit }')
+  [ -n "$msg" ] && summary="$summary, $label ($msg)"
+}
+
 # Turns events into progress lines and, last, the one line that explains the outcome.
 report() {
   ready=0
@@ -129,11 +137,14 @@ report() {
     case $kind in
       ready) ready=$(( ready + 1 )); log "$label is ready after $elapsed" ;;
       waiting) log "$label not ready yet: $msg" ;;
-      timeout|invalid) failed="$failed, $label ($msg)" ;;
+      timeout|invalid) failed="$failed
+$label ${msg:-unknown error}" ;;
     esac
   done
   if [ -n "$failed" ]; then
-    log "timed out after ${WAIT_TIMEOUT}s; not ready: ${failed#, }"
+    summary=
+    each_line "$WAIT_TARGETS" summarize_failure
+    log "timed out after ${WAIT_TIMEOUT}s; not ready: ${summary#, }"
     return 1
   fi
   log "all $ready targets ready after $(seconds $(( $(now_ms) - started )))"

@@ -434,6 +434,8 @@ function bindTemplate(owner: string, options: TemplateSourceOptions): BoundConfi
   assertUnique(owner, 'path', files.map(f => f.path));
   const names = Object.keys(options.variables ?? {});
   for (const name of names) {
+    // Upper case keeps them apart from the script's own (lower-case) variables.
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`${owner}: template variable ${JSON.stringify(name)} must be upper case letters, digits and "_"`);
     if (RESERVED_VARIABLES.test(name)) throw new Error(`${owner}: template variable ${name} is reserved; rename it`);
   }
   return {

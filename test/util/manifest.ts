@@ -9,6 +9,7 @@ import * as batch from 'kubernetes-models/batch/v1';
 import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as core from 'kubernetes-models/v1';
+import { InitContainerPolicy } from '../../src';
 
 type Json = any;
 
@@ -81,25 +82,14 @@ function podSpecProblems(where: string, spec: Json): string[] {
 }
 
 /**
- * Problems of an init container against the Pod Security Standards "restricted"
- * profile and this project's defaults (resources, pinned image, termination message policy).
+ * Init containers breaking the restricted profile or this project's defaults
+ * (resources, pinned image, termination message policy, no literal secrets), as
+ * the public policy check reports them; `allowWaived` accepts recorded opt-outs.
  */
-export function restrictedProblems(c: Json): string[] {
-  const p: string[] = [];
-  const sc = c.securityContext ?? {};
-  if (sc.runAsNonRoot !== true) p.push('runAsNonRoot is not true');
-  if (sc.runAsUser === 0) p.push('runAsUser is 0');
-  if (sc.allowPrivilegeEscalation !== false) p.push('allowPrivilegeEscalation is not false');
-  if (!(sc.capabilities?.drop ?? []).includes('ALL')) p.push('capabilities do not drop ALL');
-  if ((sc.capabilities?.add ?? []).some((a: string) => a !== 'NET_BIND_SERVICE')) p.push('capabilities add more than NET_BIND_SERVICE');
-  if (!['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile?.type)) p.push('seccompProfile is not RuntimeDefault');
-  if (sc.readOnlyRootFilesystem !== true) p.push('root filesystem is writable');
-  if (sc.privileged) p.push('privileged');
-  if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) p.push('missing cpu/memory request');
-  if (!c.resources?.limits?.memory) p.push('missing memory limit');
-  if (!/(:[\w][\w.-]*|@sha256:[a-f0-9]{64})$/.test(c.image) || /:latest$/.test(c.image)) p.push(`image ${c.image} is not pinned`);
-  if (c.terminationMessagePolicy !== 'FallbackToLogsOnError') p.push('terminationMessagePolicy is not FallbackToLogsOnError');
-  return p.map(x => `${c.name}: ${x}`);
+export function policyProblems(objects: Json[], allowWaived: boolean): string[] {
+  return InitContainerPolicy.checkManifests(objects)
+    .filter(f => !(allowWaived && f.waived))
+    .map(f => InitContainerPolicy.format([f]));
 }
 
 /** Synthesizes a chart, asserts every object is valid and every init container restricted, returns the objects. */
@@ -107,7 +97,7 @@ export function synthValid(chart: Chart, options: { restricted?: boolean } = {})
   const objects = Testing.synth(chart);
   const problems = objects.flatMap(problemsOf);
   if (options.restricted ?? true) {
-    for (const obj of objects) problems.push(...(podSpecOf(obj)?.initContainers ?? []).flatMap(restrictedProblems));
+    problems.push(...policyProblems(objects, false));
   }
   expect(problems).toEqual([]);
   return objects;

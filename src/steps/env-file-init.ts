@@ -1,0 +1,99 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { BUSYBOX_IMAGE } from './config-source';
+import { InitStep, InitStepOptions } from '../init-step';
+import { SharedVolume } from '../shared-volume';
+import { shellCommand } from '../shell/scripts';
+
+const DEST_MOUNT = '/var/run/cdk8s-init/out';
+
+/**
+ * Syntax of a generated env file.
+ */
+export enum EnvFileFormat {
+  /** `export NAME='value'`: sourceable by sh and bash; any value reads back exactly. */
+  SHELL = 'shell',
+  /** `NAME="value"` with `\\`, `\"`, `\$` and `\n` escapes, for dotenv readers. */
+  DOTENV = 'dotenv',
+}
+
+/**
+ * Properties of an `EnvFileInit` step.
+ */
+export interface EnvFileInitProps extends InitStepOptions {
+  /** The volume to write to. */
+  readonly volume: SharedVolume;
+
+  /**
+   * File path in the volume.
+   *
+   * @default "app.env"
+   */
+  readonly path?: string;
+
+  /**
+   * Variables, in order: literal values, Downward API fields
+   * (`EnvValue.fromFieldRef(EnvFieldPaths.POD_IP)`, `EnvValue.fromResource(...)`)
+   * and secrets (`EnvValue.fromSecretValue`). Names are upper case.
+   */
+  readonly variables: { [name: string]: kplus.EnvValue };
+
+  /**
+   * Syntax.
+   *
+   * @default EnvFileFormat.SHELL
+   */
+  readonly format?: EnvFileFormat;
+
+  /**
+   * File mode; the default keeps secrets from other users.
+   *
+   * @default 0o440
+   */
+  readonly mode?: number;
+}
+
+const NAME = /^[A-Z_][A-Z0-9_]*$/;
+const RESERVED = /^(ENVFILE_[A-Z0-9_]*|FETCH_DEST|PATH|HOME|IFS|PWD|SHELL|STEP)$/;
+
+/**
+ * Writes an env/config file into a `SharedVolume` from literal values, Downward
+ * API fields and secret references, for apps that read settings from a file.
+ * Values are quoted so that quotes, `$` and newlines read back exactly.
+ */
+export class EnvFileInit extends InitStep {
+  /** The file's path in the volume. */
+  public readonly path: string;
+
+  constructor(scope: Construct, id: string, props: EnvFileInitProps) {
+    const owner = `EnvFileInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const names = Object.keys(props.variables ?? {});
+    if (names.length === 0) throw new Error(`${owner}: give at least one variable`);
+    for (const name of names) {
+      if (!NAME.test(name)) throw new Error(`${owner}: variable name ${JSON.stringify(name)} must be upper case letters, digits and "_"`);
+      if (RESERVED.test(name)) throw new Error(`${owner}: variable name ${name} is reserved; rename it`);
+    }
+    const path = props.path ?? 'app.env';
+    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(path) || path.split('/').includes('..')) {
+      throw new Error(`${owner}: path ${JSON.stringify(path)} must be a relative path`);
+    }
+    const mode = props.mode ?? 0o440;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new Error(`${owner}: mode ${mode} is not a file mode`);
+    super(scope, id, {
+      ...props,
+      image: BUSYBOX_IMAGE,
+      command: shellCommand('lib.sh', 'env-file.sh'),
+      env: {
+        ...props.variables,
+        FETCH_DEST: kplus.EnvValue.fromValue(DEST_MOUNT),
+        ENVFILE_PATH: kplus.EnvValue.fromValue(path),
+        ENVFILE_FORMAT: kplus.EnvValue.fromValue(props.format ?? EnvFileFormat.SHELL),
+        ENVFILE_VARS: kplus.EnvValue.fromValue(names.join(' ')),
+        ENVFILE_MODE: kplus.EnvValue.fromValue(mode.toString(8).padStart(4, '0')),
+      },
+      writes: [{ volume: props.volume, path: DEST_MOUNT }],
+      description: `writes ${names.join(', ')} to ${props.volume.name}/${path}`,
+    });
+    this.path = path;
+  }
+}

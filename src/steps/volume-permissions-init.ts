@@ -1,0 +1,129 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { InitStep, InitStepOptions } from '../init-step';
+import { WorkloadInit } from '../private/workload-init';
+import { SharedVolume } from '../shared-volume';
+import { shellCommand } from '../shell/scripts';
+import { StepSecurity } from '../step-security';
+import { BUSYBOX_IMAGE } from './config-source';
+
+const TARGET_MOUNT = '/var/run/cdk8s-init/volume';
+
+/**
+ * How `VolumePermissionsInit` makes a volume usable.
+ */
+export enum VolumePermissionStrategy {
+  /** FS_GROUP when only a group is needed (no `user`), else CHOWN. */
+  AUTO = 'auto',
+  /**
+   * Set the pod's `fsGroup` (the kubelet makes the volume group-writable; no
+   * root needed). The step then only checks that it took effect: hostPath and
+   * some NFS volumes ignore fsGroup.
+   */
+  FS_GROUP = 'fs-group',
+  /** `chown -R` and `chmod`, as root with only the CHOWN and FOWNER capabilities. */
+  CHOWN = 'chown',
+}
+
+/**
+ * Properties of a `VolumePermissionsInit` step.
+ */
+export interface VolumePermissionsInitProps extends InitStepOptions {
+  /** The volume. */
+  readonly volume: SharedVolume;
+
+  /**
+   * Owner uid the app needs. Giving it means a real chown (with AUTO).
+   *
+   * @default - ownership is not changed; the group is enough
+   */
+  readonly user?: number;
+
+  /** Group the app runs with (its runAsGroup or a supplemental group). */
+  readonly group: number;
+
+  /**
+   * Mode of the volume's root directory (CHOWN only).
+   *
+   * @default 0o770
+   */
+  readonly mode?: number;
+
+  /**
+   * How to do it.
+   *
+   * @default VolumePermissionStrategy.AUTO
+   */
+  readonly strategy?: VolumePermissionStrategy;
+}
+
+/**
+ * Makes a volume writable for the app's uid/gid.
+ *
+ * Where the pod's `fsGroup` suffices (the app needs group access, not a specific
+ * owner) it is chosen automatically: no root, and the step only verifies it took
+ * effect. Where a real chown is needed, the step runs as root with only the CHOWN
+ * and FOWNER capabilities: an explicit, recorded opt-out of the restricted
+ * profile for this one step.
+ */
+export class VolumePermissionsInit extends InitStep {
+  /** The strategy chosen. */
+  public readonly strategy: VolumePermissionStrategy;
+  /** The group. */
+  public readonly group: number;
+
+  constructor(scope: Construct, id: string, props: VolumePermissionsInitProps) {
+    const owner = `VolumePermissionsInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const id32 = (what: string, v?: number) => {
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 2147483647)) throw new Error(`${owner}: ${what} ${v} is not a valid id`);
+    };
+    id32('user', props.user);
+    id32('group', props.group);
+    const mode = props.mode ?? 0o770;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`${owner}: mode ${mode} is not a file mode`);
+    let strategy = props.strategy ?? VolumePermissionStrategy.AUTO;
+    if (strategy === VolumePermissionStrategy.AUTO) {
+      strategy = props.user === undefined ? VolumePermissionStrategy.FS_GROUP : VolumePermissionStrategy.CHOWN;
+    }
+    const chown = strategy === VolumePermissionStrategy.CHOWN;
+    const user = props.user ?? 0;
+    super(scope, id, {
+      ...props,
+      image: BUSYBOX_IMAGE,
+      command: shellCommand('lib.sh', 'volume-permissions.sh'),
+      env: chown ? {
+        TARGET: kplus.EnvValue.fromValue(TARGET_MOUNT),
+        PERM_MODE: kplus.EnvValue.fromValue('chown'),
+        OWNER_UID: kplus.EnvValue.fromValue(String(user)),
+        OWNER_GID: kplus.EnvValue.fromValue(String(props.group)),
+        DIR_MODE: kplus.EnvValue.fromValue(mode.toString(8).padStart(4, '0')),
+      } : {
+        TARGET: kplus.EnvValue.fromValue(TARGET_MOUNT),
+        PERM_MODE: kplus.EnvValue.fromValue('check'),
+        FS_GROUP: kplus.EnvValue.fromValue(String(props.group)),
+      },
+      writes: [{ volume: props.volume, path: TARGET_MOUNT }],
+      security: chown ? StepSecurity.optOut({
+        reason: `chown -R ${user}:${props.group} of volume ${props.volume.name} needs root with CHOWN and FOWNER`,
+        addCapabilities: [kplus.Capability.CHOWN, kplus.Capability.FOWNER],
+      }) : props.security,
+      description: chown
+        ? `chowns volume ${props.volume.name} to ${user}:${props.group}`
+        : `sets fsGroup ${props.group} and checks volume ${props.volume.name} is group-writable`,
+    });
+    this.strategy = strategy;
+    this.group = props.group;
+  }
+
+  protected onAddedTo(workload: kplus.AbstractPod): void {
+    if (this.strategy !== VolumePermissionStrategy.FS_GROUP) return;
+    const existing = workload.securityContext.fsGroup;
+    if (existing !== undefined && existing !== this.group) {
+      throw new Error(`VolumePermissionsInit ${this.node.path}: workload ${workload.node.path} already has fsGroup ${existing}, not ${this.group}`);
+    }
+    const state = WorkloadInit.of(workload);
+    state.patchPodSpec('securityContext/fsGroup', this.group);
+    // Only re-own the volume when its root does not match: fast on large volumes.
+    state.patchPodSpec('securityContext/fsGroupChangePolicy', 'OnRootMismatch');
+  }
+}

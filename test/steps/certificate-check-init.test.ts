@@ -1,0 +1,115 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as kplus from 'cdk8s-plus-27';
+import { CertificateCheckInit, CertificateCheckInitProps, InitSequence, SharedVolume } from '../../src';
+import { runContainer, RunResult, toolPath } from '../util/busybox';
+import { newChart } from '../util/fixtures';
+import { initContainersOf, synthValid } from '../util/manifest';
+
+// Certificates made with openssl: a CA, another CA, and leaves signed by the first.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certs-'));
+const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+function ca(name: string) {
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-subj', `/CN=${name}`);
+}
+function leaf(name: string, days: number, dnsNames: string[], signer = 'ca') {
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${dnsNames[0]}`);
+  fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${dnsNames.map(n => `DNS:${n}`).join(',')}\n`);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.pem`, '-CAkey', `${signer}.key`, '-CAcreateserial',
+    '-out', `${name}.pem`, '-days', String(days), '-extfile', `${name}.ext`);
+}
+ca('ca');
+ca('other-ca');
+leaf('valid', 90, ['api.shop.svc', 'api']);
+leaf('expired', -1, ['api.shop.svc']);
+leaf('expiring', 3, ['api.shop.svc']);
+leaf('wildcard', 90, ['*.shop.svc']);
+leaf('foreign', 90, ['api.shop.svc'], 'other-ca');
+fs.writeFileSync(path.join(dir, 'garbage.pem'), '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
+
+const tools = toolPath('openssl');
+
+function checkContainer(props: Partial<CertificateCheckInitProps> = {}, withCa = true): any {
+  const chart = newChart();
+  const secret = new kplus.Secret(chart, 'tls', {});
+  const tls = new SharedVolume(chart, 'tls-volume', { volume: kplus.Volume.fromSecret(chart, 'tls-secret-volume', secret, { name: 'tls' }) });
+  const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
+  InitSequence.of(pod).add(new CertificateCheckInit(chart, 'check-cert', { certificate: tls, ca: withCa ? tls : undefined, ...props }));
+  return initContainersOf(synthValid(chart))[0];
+}
+
+/** Runs the check with the certificate file `cert` and CA `caFile` standing in for the mounted Secret. */
+function check(cert: string, options: { names?: string[]; minDays?: number; ca?: string } = {}): Promise<RunResult> {
+  const container = checkContainer({ dnsNames: options.names, minValidDays: options.minDays });
+  return runContainer(container, {
+    env: { CERT_FILE: path.join(dir, `${cert}.pem`), CA_FILE: path.join(dir, `${options.ca ?? 'ca'}.pem`) },
+    extraPath: [tools],
+  });
+}
+const lastLine = (r: RunResult) => r.output.trim().split('\n').pop();
+const notAfter = (cert: string) => execFileSync('openssl', ['x509', '-in', `${cert}.pem`, '-noout', '-enddate'], { cwd: dir, encoding: 'utf8' }).trim().replace('notAfter=', '');
+
+describe('CertificateCheckInit', () => {
+  test('manifest: openssl image, Secret mounted read-only once, checks in env', () => {
+    const c = checkContainer({ dnsNames: ['api.shop.svc'], minValidDays: 14 });
+    expect(c.image).toBe('alpine/openssl:3.3.2');
+    expect(c.volumeMounts).toEqual([{ name: 'tls', mountPath: '/var/run/cdk8s-init/cert', readOnly: true }]);
+    expect(Object.fromEntries(c.env.map((e: any) => [e.name, e.value]))).toEqual({
+      CERT_FILE: '/var/run/cdk8s-init/cert/tls.crt',
+      CA_FILE: '/var/run/cdk8s-init/cert/ca.crt',
+      MIN_DAYS: '14',
+      EXPECT_NAMES: 'api.shop.svc',
+    });
+  });
+
+  test('a valid certificate passes every check', async () => {
+    const r = await check('valid', { names: ['api.shop.svc', 'api'], minDays: 30 });
+    expect(r.code).toBe(0);
+    expect(lastLine(r)).toMatch(/^cert-check: certificate .*valid.pem \(CN ?= ?api.shop.svc\) is valid from .* until .*, covers api.shop.svc api, chains to .*ca.pem$/);
+  });
+
+  test('an expired certificate fails, naming the date', async () => {
+    const r = await check('expired');
+    expect(r.code).toBe(1);
+    expect(lastLine(r)).toMatch(new RegExp(`expired.pem \\(CN ?= ?api.shop.svc\\) expired on ${notAfter('expired')}$`));
+  });
+
+  test('a certificate expiring within minValidDays fails, naming the date and the days', async () => {
+    const r = await check('expiring', { minDays: 7 });
+    expect(r.code).toBe(1);
+    expect(lastLine(r)).toContain(`expires on ${notAfter('expiring')}, within the required 7 days`);
+    expect((await check('expiring', { minDays: 2 })).code).toBe(0);
+  });
+
+  test('a wrong name fails, listing the missing names and the ones it has', async () => {
+    const r = await check('valid', { names: ['api.shop.svc', 'www.example.com'] });
+    expect(r.code).toBe(1);
+    expect(lastLine(r)).toMatch(/does not cover: www.example.com \(its names: DNS:api.shop.svc,DNS:api\)$/);
+    expect((await check('wildcard', { names: ['orders.shop.svc'] })).code).toBe(0);
+  });
+
+  test('a certificate from another CA fails the chain check', async () => {
+    const r = await check('foreign');
+    expect(r.code).toBe(1);
+    expect(lastLine(r)).toMatch(/does not chain to the CA in .*ca.pem: unable to get local issuer certificate$/);
+  });
+
+  test('an unparsable or missing certificate fails clearly', async () => {
+    const garbage = await runContainer(checkContainer({}, false), { env: { CERT_FILE: path.join(dir, 'garbage.pem') }, extraPath: [tools] });
+    expect(garbage.code).toBe(1);
+    expect(lastLine(garbage)).toMatch(/^cert-check: cannot parse certificate .*garbage.pem: /);
+    const missing = await runContainer(checkContainer({}, false), { env: { CERT_FILE: path.join(dir, 'nope.pem') }, extraPath: [tools] });
+    expect(lastLine(missing)).toBe(`cert-check: certificate ${path.join(dir, 'nope.pem')} not found or not readable`);
+  });
+
+  test.each([
+    [{ dnsNames: ['api;rm -rf /'] }, 'DNS name "api;rm -rf /" is not valid'],
+    [{ dnsNames: ['$(id)'] }, 'DNS name "$(id)" is not valid'],
+    [{ minValidDays: -1 }, 'minValidDays -1 must be a whole number of days >= 0'],
+    [{ certificateFile: '../etc/passwd' }, 'certificateFile "../etc/passwd" must be a relative path'],
+  ])('bad input %j', (props, message) => {
+    expect(() => checkContainer(props as any)).toThrow(`CertificateCheckInit test/check-cert: ${message}`);
+  });
+});
