@@ -16,3 +16,4 @@ export * from './steps/certificate-check-init';
 export * from './steps/volume-permissions-init';
 export * from './steps/env-file-init';
 export * from './policy/init-container-policy';
+export * from './plan/init-plan';

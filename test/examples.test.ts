@@ -51,6 +51,17 @@ test('every init container is restricted (or explicitly opted out), pinned, boun
   expect(policyProblems(objects.map(o => o.obj), true)).toEqual([]);
 });
 
+test('every example app has an init plan next to its YAML: tables and a Mermaid flowchart per workload', () => {
+  const yamls = Object.keys(first).filter(f => f.endsWith('.k8s.yaml'));
+  for (const yaml of yamls) {
+    const plan = first[yaml.replace(/\.k8s\.yaml$/, '.plan.md')];
+    expect(plan).toBeDefined();
+    const workloads = objects.filter(o => o.file === yaml && ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.obj.kind));
+    expect(plan.match(/^### /gm)).toHaveLength(workloads.length);
+    expect(plan.match(/^```mermaid$/gm)).toHaveLength(workloads.length);
+  }
+});
+
 test('synthesizing the examples twice gives byte-identical output', () => {
   expect(readTree(synthExamples())).toEqual(first);
 });

@@ -65,6 +65,6 @@ export class ConfigFetchChart extends Chart {
   }
 }
 
-const app = new App({ outdir: exampleOutdir('config-fetch') });
+export const app = new App({ outdir: exampleOutdir('config-fetch') });
 new ConfigFetchChart(app, 'config-fetch');
 app.synth();

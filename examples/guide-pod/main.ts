@@ -29,6 +29,6 @@ export class GuidePodChart extends Chart {
   }
 }
 
-const app = new App({ outdir: exampleOutdir('guide-pod') });
+export const app = new App({ outdir: exampleOutdir('guide-pod') });
 new GuidePodChart(app, 'guide-pod');
 app.synth();

@@ -57,6 +57,6 @@ export class MigrationsChart extends Chart {
   }
 }
 
-const app = new App({ outdir: exampleOutdir('migrations') });
+export const app = new App({ outdir: exampleOutdir('migrations') });
 new MigrationsChart(app, 'migrations');
 app.synth();

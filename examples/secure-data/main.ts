@@ -60,6 +60,6 @@ export class SecureDataChart extends Chart {
   }
 }
 
-const app = new App({ outdir: exampleOutdir('secure-data') });
+export const app = new App({ outdir: exampleOutdir('secure-data') });
 new SecureDataChart(app, 'secure-data');
 app.synth();

@@ -28,6 +28,6 @@ export class WaitForDepsChart extends Chart {
   }
 }
 
-const app = new App({ outdir: exampleOutdir('wait-for-deps') });
+export const app = new App({ outdir: exampleOutdir('wait-for-deps') });
 new WaitForDepsChart(app, 'wait-for-deps');
 app.synth();

@@ -26,6 +26,11 @@ export class WorkloadInit {
     return state;
   }
 
+  /** The state of `workload`, if any step was added to it. */
+  public static find(workload: kplus.AbstractPod): WorkloadInit | undefined {
+    return STATES.get(workload);
+  }
+
   /** Steps applied, in order. */
   public readonly steps: InitStep[] = [];
   private readonly volumesByName = new Map<string, SharedVolume>();
