@@ -184,9 +184,9 @@ function plannedStep(position: number, c: kplus.Container, step: InitStep | unde
   };
 }
 
-function cpuMillis(cpu?: kplus.Cpu): number | undefined {
-  if (!cpu) return undefined;
-  const amount = String(cpu.amount);
+function cpuMillis(value?: kplus.Cpu): number | undefined {
+  if (!value) return undefined;
+  const amount = String(value.amount);
   return amount.endsWith('m') ? Number(amount.slice(0, -1)) : Math.round(Number(amount) * 1000);
 }
 
