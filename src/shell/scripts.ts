@@ -32,5 +32,15 @@ export function shellScript(name: string): string {
  * `names` are joined in order, helpers first (e.g. "lib.sh", then the step's script).
  */
 export function shellCommand(...names: string[]): string[] {
-  return ['sh', '-c', names.map(shellScript).join('')];
+  // One string per combination, shared by every step that runs it: thousands of
+  // steps then cost one copy of the script, not one each.
+  const key = names.join('\0');
+  let script = commands.get(key);
+  if (script === undefined) {
+    script = names.map(shellScript).join('');
+    commands.set(key, script);
+  }
+  return ['sh', '-c', script];
 }
+
+const commands = new Map<string, string>();
