@@ -62,7 +62,9 @@ export function withCdk8sPlus(workloads: number): App {
       name: 'wait-db',
       command: ['sh', '-c', waitScript],
       volumeMounts: [],
-      envVariables: { WAIT_TARGETS: v('tcp db 5432'), WAIT_TIMEOUT: v('300'), WAIT_MIN_INTERVAL_MS: v('100'), WAIT_MAX_INTERVAL_MS: v('500'), WAIT_ATTEMPT_TIMEOUT: v('5') },
+      envVariables: {
+        WAIT_TARGETS: v('tcp db 5432'), WAIT_TIMEOUT: v('300'), WAIT_MIN_INTERVAL_MS: v('100'), WAIT_MAX_INTERVAL_MS: v('500'), WAIT_ATTEMPT_TIMEOUT: v('5'),
+      },
     });
     d.addInitContainer({
       ...common,

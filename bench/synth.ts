@@ -24,7 +24,7 @@ function median(values: number[]): number {
 
 function child(workloads: number): { ms: number; maxRssMiB: number } {
   const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'synth-child.ts'), String(workloads)], {
-    encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, 'tsconfig.json') }, maxBuffer: 1 << 20,
+    encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, 'tsconfig.json') }, maxBuffer: 1024 * 1024,
   });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
