@@ -47,7 +47,9 @@ export function withCdk8sPlus(workloads: number): App {
   const fetchScript = script('lib.sh', 'fetch-lib.sh', 'fetch-http.sh');
   const envScript = script('lib.sh', 'env-file.sh');
   const resources = { cpu: { request: kplus.Cpu.millis(50) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(64) } };
-  const securityContext = { user: 65532, group: 65532, ensureNonRoot: true, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true };
+  const securityContext = {
+    user: 65532, group: 65532, ensureNonRoot: true, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+  };
   const v = kplus.EnvValue.fromValue;
   for (let i = 0; i < workloads; i++) {
     const scope = new Construct(chart, `svc${i}`);
