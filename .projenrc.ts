@@ -37,6 +37,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 });
 
 project.gitignore.exclude('/examples/dist/');
+// The package ships lib/, assets/ (the init scripts) and API.md; not the repo's apps and tooling.
+project.npmignore?.exclude('/examples/', '/bench/', '/.ci/');
 
 // examples/ and bench/ are type-checked and linted like the tests.
 for (const dir of ['examples', 'bench']) {
