@@ -1,7 +1,8 @@
 /**
- * Mount path rules: absolute, normalized, and no two mounts of one container at
- * the same or nested paths (the API server rejects duplicates; nested mounts
- * silently shadow each other depending on order).
+ * Path rules. Mount paths: absolute, normalized, and no two mounts of one
+ * container at the same or nested paths (the API server rejects duplicates;
+ * nested mounts silently shadow each other depending on order). Paths inside a
+ * volume: relative, without "..". File modes: octal permission bits.
  */
 
 /** Throws unless `path` is an absolute, normalized POSIX path. */
@@ -36,4 +37,31 @@ export function assertNoOverlappingMounts(owner: string, paths: string[]): void 
       }
     }
   }
+}
+
+const RELATIVE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * Throws unless `path` is a relative path inside a volume: letters, digits,
+ * ".", "_" and "-" segments, no "." or ".." segment, no leading "/" or "-".
+ *
+ * @param owner the construct path named in the error
+ * @param what what the path is, e.g. "subPath"
+ */
+export function assertRelativePath(owner: string, what: string, path: string): void {
+  const segments = typeof path === 'string' ? path.split('/') : [];
+  if (!RELATIVE_PATH.test(path) || segments.some(s => s === '.' || s === '..') || path.startsWith('-')) {
+    throw new Error(`${owner}: ${what} ${JSON.stringify(path)} must be a relative path of letters, digits, ".", "_" and "-" (no "..", no leading "/" or "-")`);
+  }
+}
+
+/**
+ * Returns `mode` as 4 octal digits ("0644") for chmod, or throws unless it is a
+ * whole number from 0 to `max`.
+ */
+export function fileModeString(owner: string, mode: number, max: number = 0o777): string {
+  if (!Number.isInteger(mode) || mode < 0 || mode > max) {
+    throw new Error(`${owner}: mode ${JSON.stringify(mode)} is not a file mode from 0o000 to 0o${max.toString(8)}`);
+  }
+  return mode.toString(8).padStart(4, '0');
 }

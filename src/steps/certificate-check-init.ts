@@ -1,6 +1,8 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
+import { assertRelativePath } from '../mount-paths';
+import { stepOwner } from '../private/step-values';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
 
@@ -9,7 +11,6 @@ export const OPENSSL_IMAGE = 'alpine/openssl:3.3.2';
 
 const CERT_MOUNT = '/var/run/cdk8s-init/cert';
 const CA_MOUNT = '/var/run/cdk8s-init/ca';
-const FILE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
 /**
@@ -72,14 +73,13 @@ export interface CertificateCheckInitProps extends InitStepOptions {
  */
 export class CertificateCheckInit extends InitStep {
   constructor(scope: Construct, id: string, props: CertificateCheckInitProps) {
-    const owner = `CertificateCheckInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const owner = stepOwner('CertificateCheckInit', scope, id);
     const certFile = props.certificateFile ?? 'tls.crt';
     const caFile = props.caFile ?? 'ca.crt';
     const minDays = props.minValidDays ?? 7;
     const names = props.dnsNames ?? [];
-    for (const [what, file] of [['certificateFile', certFile], ['caFile', caFile]]) {
-      if (!FILE.test(file) || file.split('/').includes('..')) throw new Error(`${owner}: ${what} ${JSON.stringify(file)} must be a relative path`);
-    }
+    assertRelativePath(owner, 'certificateFile', certFile);
+    assertRelativePath(owner, 'caFile', caFile);
     if (!Number.isInteger(minDays) || minDays < 0) throw new Error(`${owner}: minValidDays ${minDays} must be a whole number of days >= 0`);
     for (const name of names) {
       if (typeof name !== 'string' || !DNS_NAME.test(name)) throw new Error(`${owner}: DNS name ${JSON.stringify(name)} is not valid`);

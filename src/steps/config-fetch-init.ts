@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ConfigSource } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
+import { stepOwner, wholeSeconds } from '../private/step-values';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
 
@@ -63,11 +64,10 @@ export class ConfigFetchInit extends InitStep {
 
   constructor(scope: Construct, id: string, props: ConfigFetchInitProps) {
     const timeout = props.timeout ?? Duration.minutes(2);
-    const owner = `ConfigFetchInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const owner = stepOwner('ConfigFetchInit', scope, id);
     if (!(props.source instanceof ConfigSource)) throw new Error(`${owner}: source must be a ConfigSource`);
     if (!(props.volume instanceof SharedVolume)) throw new Error(`${owner}: volume must be a SharedVolume`);
     const bound = props.source._bind(owner);
-    const seconds = (d: Duration) => String(Math.max(1, Math.ceil(d.toMilliseconds() / 1000)));
     super(scope, id, {
       ...props,
       image: props.image ?? bound.image,
@@ -75,8 +75,8 @@ export class ConfigFetchInit extends InitStep {
       env: {
         ...bound.env,
         FETCH_DEST: kplus.EnvValue.fromValue(DEST_MOUNT),
-        FETCH_TIMEOUT: kplus.EnvValue.fromValue(seconds(timeout)),
-        FETCH_ATTEMPT_TIMEOUT: kplus.EnvValue.fromValue(seconds(props.attemptTimeout ?? Duration.seconds(60))),
+        FETCH_TIMEOUT: kplus.EnvValue.fromValue(String(wholeSeconds(timeout))),
+        FETCH_ATTEMPT_TIMEOUT: kplus.EnvValue.fromValue(String(wholeSeconds(props.attemptTimeout ?? Duration.seconds(60)))),
       },
       reads: bound.reads,
       writes: [{ volume: props.volume, path: DEST_MOUNT }],

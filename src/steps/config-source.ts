@@ -1,4 +1,5 @@
 import * as kplus from 'cdk8s-plus-27';
+import { assertRelativePath, fileModeString } from '../mount-paths';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 
 /** Image with curl and busybox `sh`/`sha256sum`, for HTTP(S) sources. Runs curl 8.x with certificate verification. */
@@ -285,24 +286,9 @@ export class ConfigSource {
   }
 }
 
-const RELATIVE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const URL_CHARS = /^[A-Za-z0-9\-._~!$&()*+,;=:@%/?#[\]]+$/;
 const SHA256 = /^[a-f0-9]{64}$/;
 const REF = /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/;
-
-function assertRelativePath(owner: string, what: string, path: string): void {
-  const segments = typeof path === 'string' ? path.split('/') : [];
-  if (!RELATIVE_PATH.test(path) || segments.some(s => s === '.' || s === '..') || path.startsWith('-')) {
-    throw new Error(`${owner}: ${what} ${JSON.stringify(path)} must be a relative path of letters, digits, ".", "_" and "-" (no "..", no leading "/" or "-")`);
-  }
-}
-
-function assertMode(owner: string, mode: number): string {
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
-    throw new Error(`${owner}: mode ${JSON.stringify(mode)} is not a file mode from 0o000 to 0o777`);
-  }
-  return mode.toString(8).padStart(4, '0');
-}
 
 function assertUrl(owner: string, url: string, schemes: string[]): void {
   const scheme = typeof url === 'string' ? url.split('://')[0] : '';
@@ -328,7 +314,7 @@ function bindHttp(owner: string, options: HttpSourceOptions): BoundConfigSource 
     if (f.sha256 !== undefined && !SHA256.test(f.sha256)) {
       throw new Error(`${owner}: sha256 ${JSON.stringify(f.sha256)} of ${f.path} is not 64 lowercase hex digits`);
     }
-    return `${f.path} ${assertMode(owner, f.mode ?? 0o644)} ${f.sha256 ?? '-'} ${f.url}`;
+    return `${f.path} ${fileModeString(owner, f.mode ?? 0o644)} ${f.sha256 ?? '-'} ${f.url}`;
   });
   assertUnique(owner, 'path', files.map(f => f.path));
   const env: { [name: string]: kplus.EnvValue } = { FETCH_FILES: kplus.EnvValue.fromValue(lines.join('\n')) };
@@ -394,7 +380,7 @@ function bindS3(owner: string, options: S3SourceOptions): BoundConfigSource {
   const env: { [name: string]: kplus.EnvValue } = {
     S3_URI: kplus.EnvValue.fromValue(options.uri),
     S3_PATH: kplus.EnvValue.fromValue(options.path),
-    S3_MODE: kplus.EnvValue.fromValue(assertMode(owner, options.mode ?? 0o644)),
+    S3_MODE: kplus.EnvValue.fromValue(fileModeString(owner, options.mode ?? 0o644)),
   };
   if (options.region !== undefined) {
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region)) throw new Error(`${owner}: region ${JSON.stringify(options.region)} is not an AWS region name`);
@@ -429,7 +415,7 @@ function bindTemplate(owner: string, options: TemplateSourceOptions): BoundConfi
   const lines = files.map(f => {
     assertRelativePath(owner, 'template', f.template);
     assertRelativePath(owner, 'path', f.path);
-    return `${f.template} ${f.path} ${assertMode(owner, f.mode ?? 0o644)}`;
+    return `${f.template} ${f.path} ${fileModeString(owner, f.mode ?? 0o644)}`;
   });
   assertUnique(owner, 'path', files.map(f => f.path));
   const names = Object.keys(options.variables ?? {});

@@ -2,6 +2,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BUSYBOX_IMAGE } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
+import { assertRelativePath, fileModeString } from '../mount-paths';
+import { stepOwner } from '../private/step-values';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
 
@@ -66,7 +68,7 @@ export class EnvFileInit extends InitStep {
   public readonly path: string;
 
   constructor(scope: Construct, id: string, props: EnvFileInitProps) {
-    const owner = `EnvFileInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const owner = stepOwner('EnvFileInit', scope, id);
     const names = Object.keys(props.variables ?? {});
     if (names.length === 0) throw new Error(`${owner}: give at least one variable`);
     for (const name of names) {
@@ -74,11 +76,8 @@ export class EnvFileInit extends InitStep {
       if (RESERVED.test(name)) throw new Error(`${owner}: variable name ${name} is reserved; rename it`);
     }
     const path = props.path ?? 'app.env';
-    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(path) || path.split('/').includes('..')) {
-      throw new Error(`${owner}: path ${JSON.stringify(path)} must be a relative path`);
-    }
-    const mode = props.mode ?? 0o440;
-    if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new Error(`${owner}: mode ${mode} is not a file mode`);
+    assertRelativePath(owner, 'path', path);
+    const mode = fileModeString(owner, props.mode ?? 0o440);
     super(scope, id, {
       ...props,
       image: BUSYBOX_IMAGE,
@@ -89,7 +88,7 @@ export class EnvFileInit extends InitStep {
         ENVFILE_PATH: kplus.EnvValue.fromValue(path),
         ENVFILE_FORMAT: kplus.EnvValue.fromValue(props.format ?? EnvFileFormat.SHELL),
         ENVFILE_VARS: kplus.EnvValue.fromValue(names.join(' ')),
-        ENVFILE_MODE: kplus.EnvValue.fromValue(mode.toString(8).padStart(4, '0')),
+        ENVFILE_MODE: kplus.EnvValue.fromValue(mode),
       },
       writes: [{ volume: props.volume, path: DEST_MOUNT }],
       description: `writes ${names.join(', ')} to ${props.volume.name}/${path}`,

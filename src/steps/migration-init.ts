@@ -6,8 +6,9 @@ import { MigrationTool } from './migration-tool';
 import { WaitForService } from './wait-for-service';
 import { DatabaseConnection } from '../database';
 import { InitStep, InitStepOptions } from '../init-step';
-import { assertMountPath } from '../mount-paths';
+import { assertMountPath, assertRelativePath } from '../mount-paths';
 import { toDns1123Label } from '../names';
+import { stepOwner } from '../private/step-values';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 
 /**
@@ -78,7 +79,7 @@ export class MigrationInit extends InitStep {
   public readonly databaseWait?: WaitForService;
 
   constructor(scope: Construct, id: string, props: MigrationInitProps) {
-    const owner = `MigrationInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const owner = stepOwner('MigrationInit', scope, id);
     if (!(props.tool instanceof MigrationTool)) throw new Error(`${owner}: tool must be a MigrationTool`);
     if (!(props.database instanceof DatabaseConnection)) throw new Error(`${owner}: database must be a DatabaseConnection`);
     if (!(props.migrations instanceof MigrationSource)) throw new Error(`${owner}: migrations must be a MigrationSource`);
@@ -122,9 +123,7 @@ function migrationMounts(scope: Construct, owner: string, name: string, source: 
       return [{ volume: new SharedVolume(scope, id, { volume }), path }];
     }
     case 'volume':
-      if (source.subPath !== undefined && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(source.subPath)) {
-        throw new Error(`${owner}: migrations sub-path ${JSON.stringify(source.subPath)} must be a relative path`);
-      }
+      if (source.subPath !== undefined) assertRelativePath(owner, 'migrations sub-path', source.subPath);
       return [{ volume: source.volume!, path, subPath: source.subPath }];
     default:
       return [];

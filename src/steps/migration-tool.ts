@@ -1,6 +1,7 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseConnection, DatabaseEngine } from '../database';
+import { assertRelativePath } from '../mount-paths';
 
 /** Pinned official images of the presets. */
 export const FLYWAY_IMAGE = 'flyway/flyway:10.20.1';
@@ -113,9 +114,7 @@ export class MigrationTool {
    */
   public static liquibase(options: LiquibaseOptions = {}): MigrationTool {
     const changelog = options.changelogFile ?? 'changelog.xml';
-    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(changelog) || changelog.split('/').includes('..')) {
-      throw new Error(`MigrationTool.liquibase: changelogFile ${JSON.stringify(changelog)} must be a relative path`);
-    }
+    assertRelativePath('MigrationTool.liquibase', 'changelogFile', changelog);
     return new MigrationTool('liquibase', db => ({
       image: LIQUIBASE_IMAGE,
       command: ['liquibase', 'update'],

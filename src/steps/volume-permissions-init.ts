@@ -1,6 +1,8 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
+import { fileModeString } from '../mount-paths';
+import { stepOwner } from '../private/step-values';
 import { WorkloadInit } from '../private/workload-init';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
@@ -73,14 +75,13 @@ export class VolumePermissionsInit extends InitStep {
   public readonly group: number;
 
   constructor(scope: Construct, id: string, props: VolumePermissionsInitProps) {
-    const owner = `VolumePermissionsInit ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
+    const owner = stepOwner('VolumePermissionsInit', scope, id);
     const id32 = (what: string, v?: number) => {
       if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 2147483647)) throw new Error(`${owner}: ${what} ${v} is not a valid id`);
     };
     id32('user', props.user);
     id32('group', props.group);
-    const mode = props.mode ?? 0o770;
-    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`${owner}: mode ${mode} is not a file mode`);
+    const mode = fileModeString(owner, props.mode ?? 0o770, 0o7777);
     let strategy = props.strategy ?? VolumePermissionStrategy.AUTO;
     if (strategy === VolumePermissionStrategy.AUTO) {
       strategy = props.user === undefined ? VolumePermissionStrategy.FS_GROUP : VolumePermissionStrategy.CHOWN;
@@ -96,7 +97,7 @@ export class VolumePermissionsInit extends InitStep {
         PERM_MODE: kplus.EnvValue.fromValue('chown'),
         OWNER_UID: kplus.EnvValue.fromValue(String(user)),
         OWNER_GID: kplus.EnvValue.fromValue(String(props.group)),
-        DIR_MODE: kplus.EnvValue.fromValue(mode.toString(8).padStart(4, '0')),
+        DIR_MODE: kplus.EnvValue.fromValue(mode),
       } : {
         TARGET: kplus.EnvValue.fromValue(TARGET_MOUNT),
         PERM_MODE: kplus.EnvValue.fromValue('check'),

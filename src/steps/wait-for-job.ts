@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { CURL_IMAGE } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
+import { wholeSeconds } from '../private/step-values';
 import { WorkloadInit } from '../private/workload-init';
 import { shellCommand } from '../shell/scripts';
 
@@ -57,7 +58,7 @@ export class WaitForJob extends InitStep {
       env: {
         JOB_NAME: kplus.EnvValue.fromValue(job.name),
         ...namespace ? { JOB_NAMESPACE: kplus.EnvValue.fromValue(namespace) } : {},
-        WAIT_TIMEOUT: kplus.EnvValue.fromValue(String(Math.max(1, Math.ceil(timeout.toSeconds())))),
+        WAIT_TIMEOUT: kplus.EnvValue.fromValue(String(wholeSeconds(timeout))),
       },
       timeout,
       description: `waits for job ${job.name} to complete`,

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { WaitTarget } from './wait-target';
 import { InitStep, InitStepOptions } from '../init-step';
+import { wholeSeconds } from '../private/step-values';
 import { shellCommand } from '../shell/scripts';
 
 /** The image the wait script is written and tested against (busybox `sh`, `nc`, `wget`, `nslookup`, `timeout`). */
@@ -92,16 +93,11 @@ export class WaitForService extends InitStep {
     if (!props.targets || props.targets.length === 0) {
       throw new Error(`${owner}: give at least one target`);
     }
-    if (settings.timeout < 1) throw new Error(`${owner}: timeout must be at least 1 second`);
+    if (timeout.toMilliseconds() < 1000) throw new Error(`${owner}: timeout must be at least 1 second`);
     if (settings.minInterval < 10 || settings.maxInterval < settings.minInterval) {
       throw new Error(`${owner}: need 10ms <= minInterval (${settings.minInterval}ms) <= maxInterval (${settings.maxInterval}ms)`);
     }
-    if (settings.attemptTimeout < 1) throw new Error(`${owner}: attemptTimeout must be at least 1 second`);
+    if ((props.attemptTimeout?.toMilliseconds() ?? 1000) < 1000) throw new Error(`${owner}: attemptTimeout must be at least 1 second`);
     this.targets = [...props.targets];
   }
-}
-
-// busybox `timeout` and the script's deadline arithmetic use whole seconds.
-function wholeSeconds(d: Duration): number {
-  return Math.ceil(d.toMilliseconds() / 1000);
 }

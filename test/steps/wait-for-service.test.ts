@@ -82,6 +82,12 @@ describe('WaitForService manifest', () => {
       expect(() => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], minInterval: Duration.seconds(3), maxInterval: Duration.seconds(1) }))
         .toThrow('WaitForService test/w: need 10ms <= minInterval (3000ms) <= maxInterval (1000ms)');
     });
+    test('timeouts under a second', () => {
+      expect(() => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], timeout: Duration.millis(500) }))
+        .toThrow('WaitForService test/w: timeout must be at least 1 second');
+      expect(() => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], attemptTimeout: Duration.millis(10) }))
+        .toThrow('WaitForService test/w: attemptTimeout must be at least 1 second');
+    });
     test('an unpinned image', () => {
       expect(() => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], image: 'busybox' })).toThrow(/has no tag/);
     });
