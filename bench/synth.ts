@@ -7,23 +7,16 @@ import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { withCdk8sPlus, withLibrary } from './synth-fixture';
 
-const RUNS = 9;
+const RUNS = 7;
 const WORKLOADS = 1000;
-
-function timeMs(build: () => { synthYaml(): string }): { ms: number; yaml: string } {
-  (global as { gc?: () => void }).gc?.();
-  const started = process.hrtime.bigint();
-  const yaml = build().synthYaml();
-  return { ms: Number(process.hrtime.bigint() - started) / 1e6, yaml };
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function child(workloads: number): { ms: number; maxRssMiB: number } {
-  const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'synth-child.ts'), String(workloads)], {
+function child(workloads: number, variant = 'library'): { ms: number; maxRssMiB: number } {
+  const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'synth-child.ts'), String(workloads), variant], {
     encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, 'tsconfig.json') }, maxBuffer: 1024 * 1024,
   });
   return JSON.parse(out.trim().split('\n').pop()!);
@@ -31,19 +24,19 @@ function child(workloads: number): { ms: number; maxRssMiB: number } {
 
 /** Returns `name: value` lines. */
 export function synthBenchmarks(): string[] {
-  // Warm up both paths (module loading, JIT) before measuring.
-  withLibrary(50).synthYaml();
-  withCdk8sPlus(50).synthYaml();
+  // The comparison is only fair if both build the same manifests.
+  if (withLibrary(20).synthYaml() !== withCdk8sPlus(20).synthYaml()) {
+    throw new Error('the library and the hand-written cdk8s-plus version differ; the comparison would be unfair');
+  }
+  // Each run in a fresh process, the two variants back to back, alternating which goes first.
   const library: number[] = [];
   const direct: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    // Alternate which goes first, so neither always runs on a warmer heap.
-    const [a, b] = run % 2 === 0
-      ? [timeMs(() => withLibrary(WORKLOADS)), timeMs(() => withCdk8sPlus(WORKLOADS))]
-      : [timeMs(() => withCdk8sPlus(WORKLOADS)), timeMs(() => withLibrary(WORKLOADS))].reverse();
-    if (a.yaml !== b.yaml) throw new Error('the library and the hand-written cdk8s-plus version differ; the comparison would be unfair');
-    library.push(a.ms);
-    direct.push(b.ms);
+    const first = run % 2 === 0 ? 'library' : 'cdk8s-plus';
+    const a = child(WORKLOADS, first).ms;
+    const b = child(WORKLOADS, first === 'library' ? 'cdk8s-plus' : 'library').ms;
+    library.push(first === 'library' ? a : b);
+    direct.push(first === 'library' ? b : a);
   }
   const lines = [
     `synth_library_ms_1000: ${median(library).toFixed(0)}`,
