@@ -44,10 +44,19 @@ export class WorkloadInit {
   /** Adds `step`, after its prerequisites, as the next init container(s) of the workload. */
   public apply(step: InitStep): void {
     for (const before of step.prerequisites) this.apply(before);
-    this.applyOne(step);
+    this.add(step, 'initContainers');
   }
 
-  private applyOne(step: InitStep): void {
+  /**
+   * Adds `step` as a main container (after its prerequisites as init containers),
+   * with the same checks, security and termination-message settings as init steps.
+   */
+  public applyAsMain(step: InitStep): void {
+    for (const before of step.prerequisites) this.apply(before);
+    this.add(step, 'containers');
+  }
+
+  private add(step: InitStep, list: 'initContainers' | 'containers'): void {
     const where = `workload ${this.workload.node.path}`;
     const owner = `${step.constructor.name} ${step.node.path}`;
     if (this.steps.includes(step)) {
@@ -67,25 +76,14 @@ export class WorkloadInit {
       }
     }
 
-    const container = this.workload.addInitContainer(step.toContainerProps());
-    this.patchContainer(`initContainers/${this.workload.initContainers.indexOf(container)}`, step);
+    const props = step.toContainerProps();
+    const container = list === 'initContainers' ? this.workload.addInitContainer(props) : this.workload.addContainer(props);
+    this.patchContainer(`${list}/${this.workload[list].indexOf(container)}`, step);
     for (const w of step.writes) w.volume._markWrittenIn(this.workload);
     if (!step.security.isRestricted) {
       this.workload.podMetadata.addAnnotation(OPT_OUT_ANNOTATION_PREFIX + step.name, step.security.optOutReason!);
     }
-    this.steps.push(step);
-    step._notifyAddedTo(this.workload);
-  }
-
-  /**
-   * Adds `step` as a main container (after its prerequisites as init containers),
-   * with the same security and termination-message settings as init steps.
-   */
-  public applyAsMain(step: InitStep): void {
-    for (const before of step.prerequisites) this.apply(before);
-    const container = this.workload.addContainer(step.toContainerProps());
-    this.patchContainer(`containers/${this.workload.containers.indexOf(container)}`, step);
-    for (const w of step.writes) w.volume._markWrittenIn(this.workload);
+    if (list === 'initContainers') this.steps.push(step);
     step._notifyAddedTo(this.workload);
   }
 
