@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { assertSafeEnv } from './env';
 import { assertPinnedImage } from './image';
 import { assertMountPath, assertNoOverlappingMounts } from './mount-paths';
-import { assertDns1123Label, toDns1123Label } from './names';
+import { assertDns1123Label, suffixedLabel, toDns1123Label } from './names';
 import { withDefaultResources } from './resources';
 import { SharedVolume, SharedVolumeMount } from './shared-volume';
 import { StepSecurity } from './step-security';
@@ -200,7 +200,7 @@ export class InitStep extends Construct {
       assertNoOverlappingMounts(owner, [props.scratchPath, ...this.reads.map(m => m.path), ...this.writes.map(m => m.path)]);
       this.scratchPath = props.scratchPath;
       // Named after the step, so it is unique in the pod as the step name is.
-      this.scratch = kplus.Volume.fromEmptyDir(this, 'Scratch', `${this.name.slice(0, 55).replace(/-+$/, '')}-scratch`, {
+      this.scratch = kplus.Volume.fromEmptyDir(this, 'Scratch', suffixedLabel(this.name, 'scratch'), {
         sizeLimit: Size.mebibytes(256),
       });
     }

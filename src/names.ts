@@ -44,3 +44,11 @@ export function toDns1123Label(id: string): string {
     .slice(0, DNS1123_LABEL_MAX)
     .replace(/^-+|-+$/g, '');
 }
+
+/**
+ * "<base>-<suffix>" as a DNS-1123 label: `base` is shortened (and stripped of
+ * trailing '-') so the whole fits in 63 characters.
+ */
+export function suffixedLabel(base: string, suffix: string): string {
+  return `${base.slice(0, DNS1123_LABEL_MAX - suffix.length - 1).replace(/-+$/, '')}-${suffix}`;
+}

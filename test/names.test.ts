@@ -1,4 +1,4 @@
-import { assertDns1123Label, isDns1123Label, toDns1123Label } from '../src/names';
+import { assertDns1123Label, isDns1123Label, suffixedLabel, toDns1123Label } from '../src/names';
 
 describe('toDns1123Label', () => {
   test.each([
@@ -20,5 +20,19 @@ describe('toDns1123Label', () => {
 describe('assertDns1123Label', () => {
   test.each(['Upper', 'ends-', '-starts', 'has_underscore', 'a'.repeat(64), ''])('rejects %j', bad => {
     expect(() => assertDns1123Label('Owner x', 'container name', bad)).toThrow(/Owner x: container name .* is not a valid DNS-1123 label/);
+  });
+});
+
+describe('suffixedLabel', () => {
+  test('keeps short names whole', () => {
+    expect(suffixedLabel('migrate', 'wait-db')).toBe('migrate-wait-db');
+  });
+
+  test('shortens the base so the label fits in 63 characters, without a dangling "-"', () => {
+    const label = suffixedLabel(`${'a'.repeat(50)}-${'b'.repeat(12)}`, 'scratch');
+    expect(label).toBe(`${'a'.repeat(50)}-${'b'.repeat(4)}-scratch`);
+    expect(label).toHaveLength(63);
+    expect(suffixedLabel(`${'a'.repeat(55)}-xyz`, 'scratch')).toBe(`${'a'.repeat(55)}-scratch`);
+    expect(isDns1123Label(suffixedLabel('x'.repeat(63), 'migrations'))).toBe(true);
   });
 });

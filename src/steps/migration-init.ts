@@ -7,7 +7,7 @@ import { WaitForService } from './wait-for-service';
 import { DatabaseConnection } from '../database';
 import { InitStep, InitStepOptions } from '../init-step';
 import { assertMountPath, assertRelativePath } from '../mount-paths';
-import { toDns1123Label } from '../names';
+import { suffixedLabel, toDns1123Label } from '../names';
 import { stepOwner } from '../private/step-values';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 
@@ -105,7 +105,7 @@ export class MigrationInit extends InitStep {
     this.lockBehaviour = tool.lock;
     if (props.waitForDatabase ?? true) {
       this.databaseWait = new WaitForService(this, 'wait-for-db', {
-        name: `${this.name.slice(0, 54).replace(/-+$/, '')}-wait-db`,
+        name: suffixedLabel(this.name, 'wait-db'),
         targets: [props.database.waitTarget],
         timeout: props.waitTimeout,
       });
@@ -117,7 +117,7 @@ export class MigrationInit extends InitStep {
 function migrationMounts(scope: Construct, owner: string, name: string, source: MigrationSource, path: string): SharedVolumeMount[] {
   switch (source.kind) {
     case 'configmap': {
-      const volumeName = `${name.slice(0, 48).replace(/-+$/, '')}-migrations`;
+      const volumeName = suffixedLabel(name, 'migrations');
       const id = `${name}-migrations`;
       const volume = kplus.Volume.fromConfigMap(scope, `${id}-volume`, source.configMap!, { name: volumeName });
       return [{ volume: new SharedVolume(scope, id, { volume }), path }];

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { MigrationInit, MigrationInitProps } from './migration-init';
 import { WaitForJob } from './wait-for-job';
 import { InitStepOptions } from '../init-step';
-import { toDns1123Label } from '../names';
+import { suffixedLabel, toDns1123Label } from '../names';
 import { WorkloadInit } from '../private/workload-init';
 
 /**
@@ -59,7 +59,7 @@ export class MigrationJob extends Construct {
     super(scope, id);
     this.migration = new MigrationInit(this, 'migrate', { ...props, name: props.name ?? 'migrate' });
     this.job = new kplus.Job(this, 'Job', {
-      metadata: { name: `${toDns1123Label(id).slice(0, 53).replace(/-+$/, '')}-${fingerprint(this.migration)}` },
+      metadata: { name: suffixedLabel(toDns1123Label(id), fingerprint(this.migration)) },
       backoffLimit: props.backoffLimit ?? 0,
       activeDeadline: props.activeDeadline ?? Duration.minutes(30),
     });
