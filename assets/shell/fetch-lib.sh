@@ -1,11 +1,6 @@
 # Retries, deadline and atomic installation for the fetch scripts.
 # The overall deadline is FETCH_TIMEOUT seconds from the start.
 
-now_s() {
-  read -r up _ </proc/uptime
-  echo "${up%%.*}"
-}
-
 FETCH_TIMEOUT=${FETCH_TIMEOUT:-120}
 deadline=$(( $(now_s) + FETCH_TIMEOUT ))
 

@@ -12,6 +12,12 @@ fail() {
   exit 1
 }
 
+# Whole seconds since boot, from /proc/uptime (no fork; for deadlines).
+now_s() {
+  read -r up _ </proc/uptime
+  echo "${up%%.*}"
+}
+
 # each_line TEXT FUNCTION: calls FUNCTION once per line of TEXT, with the line's
 # space-separated fields as arguments. Globbing is off, so fields are literal.
 each_line() {

@@ -14,11 +14,6 @@ ns=${JOB_NAMESPACE:-$(cat "$sa/namespace")}
 job="$ns/$JOB_NAME"
 url="$api/apis/batch/v1/namespaces/$ns/jobs/$JOB_NAME"
 
-now_s() {
-  read -r up _ </proc/uptime
-  echo "${up%%.*}"
-}
-
 # JSON field of the (whitespace-normalized) status: number, or 0.
 count() {
   n=$(printf '%s' "$json" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p")

@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { InitStep } from '../init-step';
-import { WorkloadInit } from '../private/workload-init';
+import { OPT_OUT_ANNOTATION_PREFIX, WorkloadInit } from '../private/workload-init';
 
 /**
  * One init container of a plan.
@@ -180,7 +180,7 @@ function plannedStep(position: number, c: kplus.Container, step: InitStep | unde
     reads: mounts.filter(m => m.readOnly && !hidden(m)).map(m => m.volume.name),
     writes: mounts.filter(m => !m.readOnly && !hidden(m)).map(m => m.volume.name),
     timeoutSeconds: step?.timeout?.toSeconds(),
-    restricted: step ? step.security.isRestricted && !(`security.cdk8s-init.io/${c.name}` in annotations) : false,
+    restricted: step ? step.security.isRestricted && !(`${OPT_OUT_ANNOTATION_PREFIX}${c.name}` in annotations) : false,
   };
 }
 
