@@ -59,12 +59,20 @@ project.addTask('bench', {
   description: 'Run the benchmarks and print `name: value` lines',
   // --expose-gc: the synthesis benchmark collects garbage between runs, so one
   // run's garbage is not charged to the next.
-  exec: 'node --expose-gc -r ts-node/register bench/run.ts',
+  // In the loopback-only network namespace the script tests use: the wait and SIGTERM figures run
+  // the generated scripts through the same container harness.
+  exec: 'sh test/loopback-only.sh node --expose-gc -r ts-node/register bench/run.ts',
   env: { TS_NODE_PROJECT: 'bench/tsconfig.json' },
   receiveArgs: true,
 });
 
-// `npm test` compiles with jsii first, so a public API that breaks jsii rules fails the suite.
-project.testTask.prependSpawn(project.compileTask);
+// `npm test`: provision what the real-execution tests need (Debian packages, the defconfig busybox
+// build; or stop at once saying what to install), compile with jsii (a public API that breaks jsii
+// rules fails the suite), run jest with loopback as the only network, then lint.
+project.testTask.reset();
+project.testTask.exec('bash test/provision.sh');
+project.testTask.spawn(project.compileTask);
+project.testTask.exec('sh test/loopback-only.sh jest --passWithNoTests --ci', { receiveArgs: true });
+project.testTask.spawn(project.eslint!.eslintTask);
 
 project.synth();

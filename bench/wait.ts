@@ -1,6 +1,7 @@
 /**
  * WaitForService figures, each beside a plain `until nc …; do sleep 2; done`
- * loop measured in the same run, both under Debian's busybox sh.
+ * loop measured in the same run, both under Debian's busybox sh, each as PID 1 of its own
+ * container (test/util/container.ts).
  *
  * Debian's busybox nc has no `-z`; the baseline uses `nc -w 1 HOST PORT -e true`,
  * which is the same check (connect, then exit).
@@ -8,7 +9,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { InitSequence, WaitForService, WaitTarget } from '../src';
-import { runContainer, runScript, RunResult } from '../test/util/busybox';
+import { runContainer, runScript, RunResult } from '../test/util/container';
 import { podSpecOf } from '../test/util/manifest';
 import { freePort, tcpListenerAfter } from '../test/util/servers';
 

@@ -7,38 +7,42 @@
 #   EXPECT_NAMES     optional space-separated DNS names it must cover
 STEP=cert-check
 
-[ -r "$CERT_FILE" ] || fail "certificate $CERT_FILE not found or not readable"
-out=$(openssl x509 -in "$CERT_FILE" -noout -subject 2>&1) || fail "cannot parse certificate $CERT_FILE: $(printf '%s\n' "$out" | head -n 1)"
-subject=${out#subject=}
-subject=${subject# }
-not_after=$(openssl x509 -in "$CERT_FILE" -noout -enddate | sed 's/^notAfter=//')
-not_before=$(openssl x509 -in "$CERT_FILE" -noout -startdate | sed 's/^notBefore=//')
-what="certificate $CERT_FILE ($subject)"
+main() {
+  [ -r "$CERT_FILE" ] || fail "certificate $CERT_FILE not found or not readable"
+  out=$(openssl x509 -in "$CERT_FILE" -noout -subject 2>&1) || fail "cannot parse certificate $CERT_FILE: $(printf '%s\n' "$out" | head -n 1)"
+  subject=${out#subject=}
+  subject=${subject# }
+  not_after=$(openssl x509 -in "$CERT_FILE" -noout -enddate | sed 's/^notAfter=//')
+  not_before=$(openssl x509 -in "$CERT_FILE" -noout -startdate | sed 's/^notBefore=//')
+  what="certificate $CERT_FILE ($subject)"
 
-openssl x509 -in "$CERT_FILE" -noout -checkend 0 >/dev/null || fail "$what expired on $not_after"
-if [ "$MIN_DAYS" -gt 0 ] && ! openssl x509 -in "$CERT_FILE" -noout -checkend $(( MIN_DAYS * 86400 )) >/dev/null; then
-  fail "$what expires on $not_after, within the required $MIN_DAYS days"
-fi
-
-if [ -n "${EXPECT_NAMES:-}" ]; then
-  missing=
-  set -f
-  for name in $EXPECT_NAMES; do
-    case "$(openssl x509 -in "$CERT_FILE" -noout -checkhost "$name" 2>&1)" in
-      *"does match"*) ;;
-      *) missing="$missing $name" ;;
-    esac
-  done
-  if [ -n "$missing" ]; then
-    has=$(openssl x509 -in "$CERT_FILE" -noout -ext subjectAltName 2>/dev/null | sed -n '2,$p' | tr -d ' ')
-    fail "$what does not cover:$missing (its names: ${has:-none})"
+  openssl x509 -in "$CERT_FILE" -noout -checkend 0 >/dev/null || fail "$what expired on $not_after"
+  if [ "$MIN_DAYS" -gt 0 ] && ! openssl x509 -in "$CERT_FILE" -noout -checkend $(( MIN_DAYS * 86400 )) >/dev/null; then
+    fail "$what expires on $not_after, within the required $MIN_DAYS days"
   fi
-fi
 
-if [ -n "${CA_FILE:-}" ]; then
-  [ -r "$CA_FILE" ] || fail "CA bundle $CA_FILE not found or not readable"
-  out=$(openssl verify -CAfile "$CA_FILE" -untrusted "$CERT_FILE" "$CERT_FILE" 2>&1) ||
-    fail "$what does not chain to the CA in $CA_FILE: $(printf '%s\n' "$out" | sed -n 's/^error [0-9]* at [0-9]* depth lookup: //p' | head -n 1)"
-fi
+  if [ -n "${EXPECT_NAMES:-}" ]; then
+    missing=
+    set -f
+    for name in $EXPECT_NAMES; do
+      case "$(openssl x509 -in "$CERT_FILE" -noout -checkhost "$name" 2>&1)" in
+        *"does match"*) ;;
+        *) missing="$missing $name" ;;
+      esac
+    done
+    if [ -n "$missing" ]; then
+      has=$(openssl x509 -in "$CERT_FILE" -noout -ext subjectAltName 2>/dev/null | sed -n '2,$p' | tr -d ' ')
+      fail "$what does not cover:$missing (its names: ${has:-none})"
+    fi
+  fi
 
-log "$what is valid from $not_before until $not_after${EXPECT_NAMES:+, covers $EXPECT_NAMES}${CA_FILE:+, chains to $CA_FILE}"
+  if [ -n "${CA_FILE:-}" ]; then
+    [ -r "$CA_FILE" ] || fail "CA bundle $CA_FILE not found or not readable"
+    out=$(openssl verify -CAfile "$CA_FILE" -untrusted "$CERT_FILE" "$CERT_FILE" 2>&1) ||
+      fail "$what does not chain to the CA in $CA_FILE: $(printf '%s\n' "$out" | sed -n 's/^error [0-9]* at [0-9]* depth lookup: //p' | head -n 1)"
+  fi
+
+  log "$what is valid from $not_before until $not_after${EXPECT_NAMES:+, covers $EXPECT_NAMES}${CA_FILE:+, chains to $CA_FILE}"
+}
+
+run_main main

@@ -9,10 +9,6 @@
 #   ENVFILE_MODE    file mode
 STEP=env-file
 
-dest="$FETCH_DEST/$ENVFILE_PATH"
-tmp="$dest.tmp.$$"
-mkdir -p "$(dirname "$dest")" && : >"$tmp" || fail "cannot write $dest"
-
 # A trailing newline is added so awk sees a value ending in a newline as a last, empty line.
 write_var() {
   eval "value=\${$1-}"
@@ -29,11 +25,21 @@ write_var() {
   ' >>"$tmp" || { rm -f "$tmp"; fail "cannot write $1"; }
 }
 
-count=0
-set -f
-for name in $ENVFILE_VARS; do
-  write_var "$name"
-  count=$(( count + 1 ))
-done
-chmod "$ENVFILE_MODE" "$tmp" && mv -f "$tmp" "$dest" || fail "cannot install $dest"
-log "wrote $count variable(s) to $ENVFILE_PATH"
+main() {
+  dest="$FETCH_DEST/$ENVFILE_PATH"
+  # Unique per run: replicas sharing the volume must not write into one temp file.
+  tmp="$dest.tmp.$RUN_ID"
+  # `true`, not `:`: a failed redirection of a special builtin exits the shell
+  # before `fail` could explain it.
+  mkdir -p "$(dirname "$dest")" && true >"$tmp" || fail "cannot write $dest"
+  count=0
+  set -f
+  for name in $ENVFILE_VARS; do
+    write_var "$name"
+    count=$(( count + 1 ))
+  done
+  chmod "$ENVFILE_MODE" "$tmp" && mv -f "$tmp" "$dest" || { rm -f "$tmp"; fail "cannot install $dest"; }
+  log "wrote $count variable(s) to $ENVFILE_PATH"
+}
+
+run_main main

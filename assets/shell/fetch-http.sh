@@ -6,57 +6,101 @@
 #   FETCH_AUTH_VALUE    secret (secretKeyRef), sent via stdin so it never shows in argv
 STEP=config-fetch
 
-# download URL TMP: one attempt; 0 ok, 1 transient, 2 permanent.
-download() {
-  attempt=$(attempt_seconds)
-  if [ -n "${FETCH_AUTH_HEADER:-}" ]; then
-    out=$(printf '%s: %s\n' "$FETCH_AUTH_HEADER" "${FETCH_AUTH_VALUE:-}" |
-      curl -sS -L -H @- -o "$2" -w '\n%{http_code}' --connect-timeout 10 --max-time "$attempt" "$1" 2>&1)
-  else
-    out=$(curl -sS -L -o "$2" -w '\n%{http_code}' --connect-timeout 10 --max-time "$attempt" "$1" 2>&1 </dev/null)
-  fi
-  status=$?
-  code=$(printf '%s\n' "$out" | tail -n 1)
-  if [ "$status" -ne 0 ]; then
-    # A transfer error (DNS, connect, timeout, truncated body) even after a 2xx header.
-    err=$(printf '%s\n' "$out" | sed -n 's/^curl: ([0-9]*) //p' | tail -n 1)
-    [ -n "$err" ] || err="curl exited with status $status"
-    return 1
-  fi
-  case "$code" in
-    2??) return 0 ;;
-    408|425|429|5??) err="HTTP $code from $1"; return 1 ;;
-    *) err="HTTP $code from $1"; return 2 ;;
+# origin URL: "scheme://host:port" of URL, lower case, with the default port.
+origin() {
+  _scheme=${1%%://*} _host=${1#*://}
+  _host=${_host%%[/?#]*}
+  _host=${_host##*@}
+  case "$_host" in
+    *\]) _port= ;;
+    *:*) _port=${_host##*:} _host=${_host%:*} ;;
+    *) _port= ;;
   esac
+  if [ -z "$_port" ]; then
+    if [ "$_scheme" = https ]; then _port=443; else _port=80; fi
+  fi
+  printf '%s://%s:%s\n' "$_scheme" "$_host" "$_port" | tr 'A-Z' 'a-z'
+}
+
+# download URL: one attempt into $scratch/body; 0 ok, 1 transient, 2 permanent.
+# Redirects are followed here, not by curl -L, which sends a custom auth header
+# to any host and follows https to http: the header goes only to the origin of
+# the URL as given, and a redirect from https to anything else is refused.
+download() {
+  _url=$1 _hops=0 _started=$(now_ms)
+  while :; do
+    _max=$(( attempt_s - ($(now_ms) - _started) / 1000 ))
+    [ "$_max" -lt 1 ] && _max=1
+    if [ -n "${FETCH_AUTH_HEADER:-}" ] && [ "$(origin "$_url")" = "$named_origin" ]; then
+      out=$(printf '%s: %s\n' "$FETCH_AUTH_HEADER" "${FETCH_AUTH_VALUE:-}" |
+        curl -sS --proto =http,https -H @- -o "$scratch/body" -w '%{http_code} %{redirect_url}\n' \
+          --connect-timeout 10 --max-time "$_max" -- "$_url" 2>&1 >"$scratch/status")
+    else
+      out=$(curl -sS --proto =http,https -o "$scratch/body" -w '%{http_code} %{redirect_url}\n' \
+        --connect-timeout 10 --max-time "$_max" -- "$_url" 2>&1 >"$scratch/status" </dev/null)
+    fi
+    _rc=$?
+    if [ "$_rc" -ne 0 ]; then
+      # A transfer error (DNS, connect, timeout, truncated body) even after a 2xx header.
+      err=$(last_line "$out")
+      [ -n "$err" ] || err="curl exited with status $_rc"
+      [ "$_rc" -eq 28 ] && err_timed_out=1
+      return 1
+    fi
+    read -r code next <"$scratch/status"
+    case "$code" in
+      2??) return 0 ;;
+      301|302|303|307|308) ;;
+      408|425|429|5??) err="HTTP $code from $_url"; return 1 ;;
+      *) err="HTTP $code from $_url"; return 2 ;;
+    esac
+    case "$next" in
+      "") err="HTTP $code from $_url without a Location"; return 2 ;;
+      https://*) ;;
+      http://*)
+        case "$_url" in
+          https://*) err="refused the redirect from $_url to $next: it leaves HTTPS"; return 2 ;;
+        esac ;;
+      *) err="refused the redirect from $_url to $next: not HTTP(S)"; return 2 ;;
+    esac
+    _hops=$(( _hops + 1 ))
+    [ "$_hops" -gt 10 ] && { err="more than 10 redirects from $1"; return 2; }
+    _url=$next
+  done
 }
 
 fetch() {
   path=$1 mode=$2 sha=$3 url=$4
   dest="$FETCH_DEST/$path"
-  mkdir -p "$(dirname "$dest")" || fail "cannot create the directory of $path"
   if [ "$sha" != "-" ] && [ -f "$dest" ] && [ "$(sha256_of "$dest")" = "$sha" ]; then
     chmod "$mode" "$dest"
     log "$path is already present (sha256 $sha)"
     count=$(( count + 1 ))
     return 0
   fi
-  tmp="$dest.tmp.$$"
-  if ! retry "$path" download "$url" "$tmp"; then
-    rm -f "$tmp"
-    fail "failed to fetch $path: $err"
-  fi
+  new_scratch "$dest" || fail "cannot create the directory of $path"
+  named_origin=$(origin "$url")
+  retry "$path" download "$url"
+  case $? in
+    1) abort "failed to fetch $path: $err (gave up after ${FETCH_TIMEOUT}s)" ;;
+    2) abort "failed to fetch $path: $err" ;;
+  esac
   if [ "$sha" != "-" ]; then
-    actual=$(sha256_of "$tmp")
+    actual=$(sha256_of "$scratch/body")
     if [ "$actual" != "$sha" ]; then
-      rm -f "$tmp"
-      fail "checksum mismatch for $path from $url: expected sha256 $sha, got $actual"
+      abort "checksum mismatch for $path from $url: expected sha256 $sha, got $actual"
     fi
   fi
-  install_file "$tmp" "$dest" "$mode" || fail "cannot install $path"
+  install_file "$scratch/body" "$dest" "$mode" || abort "cannot install $path"
+  rm -rf "$scratch"
   log "fetched $path ($(wc -c <"$dest") bytes)"
   count=$(( count + 1 ))
 }
 
-count=0
-each_line "$FETCH_FILES" fetch
-log "done: $count file(s) in $FETCH_DEST"
+main() {
+  count=0
+  each_line "$FETCH_FILES" fetch
+  log "done: $count file(s) in $FETCH_DEST"
+}
+
+run_main main

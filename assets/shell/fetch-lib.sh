@@ -1,47 +1,32 @@
-# Retries, deadline and atomic installation for the fetch scripts.
-# The overall deadline is FETCH_TIMEOUT seconds from the start.
+# Deadline, retry settings, scratch space and atomic installation for the
+# fetch scripts. The overall deadline is FETCH_TIMEOUT seconds from the start;
+# lib.sh's retry backs off 1s, 2s, 4s ... 10s between attempts of at most
+# FETCH_ATTEMPT_TIMEOUT seconds.
 
 FETCH_TIMEOUT=${FETCH_TIMEOUT:-120}
-deadline=$(( $(now_s) + FETCH_TIMEOUT ))
+DEADLINE_MS=$(( $(now_ms) + FETCH_TIMEOUT * 1000 ))
+ATTEMPT_S=${FETCH_ATTEMPT_TIMEOUT:-60}
+RETRY_MIN_MS=1000 RETRY_FACTOR_PCT=200 RETRY_MAX_MS=10000
+# A run of this step ends within FETCH_TIMEOUT (plus a last attempt's second),
+# so a scratch directory older than this many minutes was left by a crashed or
+# killed run; a younger one may belong to a replica's run sharing the volume.
+STALE_MIN=$(( (FETCH_TIMEOUT + 59) / 60 + 1 ))
 
-# Seconds left before the deadline (at least 1, for bounding one attempt).
-seconds_left() {
-  left=$(( deadline - $(now_s) ))
-  [ "$left" -lt 1 ] && left=1
-  echo "$left"
+# new_scratch DEST: creates DEST's parent and $scratch, a directory beside DEST
+# unique to this run (".NAME.fetch.RUN_ID") for whatever the run writes before
+# renaming it into place; first removes the stale ones crashed runs left for DEST.
+new_scratch() {
+  _parent=$(dirname "$1") _base=$(basename "$1")
+  mkdir -p "$_parent" || return 1
+  find "$_parent" -mindepth 1 -maxdepth 1 -name ".$_base.fetch.*" -mmin "+$STALE_MIN" -exec rm -rf {} + 2>/dev/null
+  scratch="$_parent/.$_base.fetch.$RUN_ID"
+  mkdir "$scratch"
 }
 
-# Seconds one attempt may take: FETCH_ATTEMPT_TIMEOUT, but not past the deadline.
-attempt_seconds() {
-  attempt=${FETCH_ATTEMPT_TIMEOUT:-60}
-  left=$(seconds_left)
-  [ "$attempt" -gt "$left" ] && attempt=$left
-  echo "$attempt"
-}
-
-# retry LABEL COMMAND...: runs COMMAND until it returns 0. COMMAND returns 1 for
-# a transient failure (retried with backoff 1s, 2s, 4s ... 10s until the
-# deadline) or 2 for a permanent one (no retry); it describes the failure in $err.
-retry() {
-  label=$1; shift
-  delay=1
-  while :; do
-    err=
-    "$@"
-    rc=$?
-    [ "$rc" -eq 0 ] && return 0
-    [ "$rc" -eq 2 ] && return 2
-    left=$(( deadline - $(now_s) ))
-    if [ "$left" -le 0 ]; then
-      err="$err (gave up after ${FETCH_TIMEOUT}s)"
-      return 1
-    fi
-    [ "$delay" -gt "$left" ] && delay=$left
-    log "$label: $err; retrying in ${delay}s"
-    sleep "$delay"
-    delay=$(( delay * 2 ))
-    [ "$delay" -gt 10 ] && delay=10
-  done
+# abort MESSAGE: removes this run's scratch directory and fails.
+abort() {
+  [ -n "${scratch:-}" ] && rm -rf "$scratch" "$scratch.old"
+  fail "$*"
 }
 
 # install_file TMP DEST MODE: sets the mode, then renames into place, so readers
@@ -51,12 +36,23 @@ install_file() {
   mv -f "$1" "$2"
 }
 
-# replace_dir NEW DEST: puts directory NEW at DEST, removing what was there.
+# replace_dir NEW DEST: puts directory NEW at DEST, removing what was there. The
+# old one is first renamed within its parent (moving a directory elsewhere needs
+# write permission on it, which a directory of another uid does not give), to a
+# name the stale-scratch cleanup knows. A replica's run may install DEST at the
+# same time: `mv -T` then fails rather than moving NEW inside it, and we retry.
 replace_dir() {
-  rm -rf "$2.old"
-  if [ -e "$2" ]; then mv "$2" "$2.old" || return 1; fi
-  mv "$1" "$2" || return 1
-  rm -rf "$2.old"
+  _tries=0
+  while [ "$_tries" -lt 5 ]; do
+    _tries=$(( _tries + 1 ))
+    rm -rf "$scratch.old"
+    if [ -e "$2" ] || [ -L "$2" ]; then mv -T "$2" "$scratch.old" 2>/dev/null; fi
+    if mv -T "$1" "$2" 2>/dev/null; then
+      rm -rf "$scratch.old"
+      return 0
+    fi
+  done
+  return 1
 }
 
 sha256_of() {

@@ -8,33 +8,58 @@
 #   AWS_SECRET_ACCESS_KEY (secretKeyRef) or the pod's service account (IRSA, Pod Identity)
 STEP=config-fetch
 
-dest="$FETCH_DEST/$S3_PATH"
-tmp="$dest.tmp.$$"
-# The AWS CLI writes a cache under HOME; the root filesystem is read-only.
-export HOME="$FETCH_DEST/.aws-home.$$" AWS_PAGER=""
-
+# s3_copy: one attempt into $scratch/data, from nothing (sync without --delete
+# would keep files of objects deleted since); 0 ok, 1 transient, 2 permanent.
 s3_copy() {
+  rm -rf "$scratch/data"
   case "$S3_URI" in
-    */) out=$(timeout "$(attempt_seconds)" aws s3 sync --only-show-errors --no-progress "$S3_URI" "$tmp" 2>&1) ;;
-    *) out=$(timeout "$(attempt_seconds)" aws s3 cp --only-show-errors --no-progress "$S3_URI" "$tmp" 2>&1) ;;
-  esac && return 0
-  err=$(printf '%s\n' "$out" | sed -n '/[^ ]/h; ${x;p;}')
+    */) out=$(timeout "$attempt_s" aws s3 sync --only-show-errors --no-progress "$S3_URI" "$scratch/data" 2>&1) ;;
+    *) out=$(timeout "$attempt_s" aws s3 cp --only-show-errors --no-progress "$S3_URI" "$scratch/data" 2>&1) ;;
+  esac
+  _rc=$?
+  if [ "$_rc" -eq 0 ]; then
+    case "$S3_URI" in
+      */)
+        # sync succeeds on a prefix with no objects (a typo, or the wrong bucket).
+        if [ ! -d "$scratch/data" ] || [ -z "$(find "$scratch/data" -type f | head -n 1)" ]; then
+          _bucket=${S3_URI#s3://}
+          err="no objects under the prefix \"${_bucket#*/}\" of bucket ${_bucket%%/*}"
+          return 2
+        fi ;;
+    esac
+    return 0
+  fi
+  err=$(last_line "$out")
   case "$out" in
     *"(404)"*|*NoSuchKey*|*NoSuchBucket*|*"does not exist"*) return 2 ;;
     *AccessDenied*|*"(403)"*|*InvalidAccessKeyId*|*SignatureDoesNotMatch*) return 2 ;;
   esac
-  [ -n "$err" ] || err="aws s3 timed out"
+  # timeout: 124 (coreutils), 143 (busybox, which kills with SIGTERM).
+  if [ "$_rc" -eq 124 ] || [ "$_rc" -eq 143 ]; then
+    err_timed_out=1
+    [ -n "$err" ] || err="aws s3 timed out after ${attempt_s}s"
+  fi
+  [ -n "$err" ] || err="aws s3 failed with status $_rc"
   return 1
 }
 
-mkdir -p "$(dirname "$dest")" "$HOME" || fail "cannot write to $FETCH_DEST"
-retry "$S3_URI" s3_copy || { rm -rf "$tmp" "$HOME"; fail "failed to fetch $S3_URI: $err"; }
-rm -rf "$HOME"
-case "$S3_URI" in
-  */)
-    [ -d "$tmp" ] || mkdir -p "$tmp"
-    replace_dir "$tmp" "$dest" || fail "cannot install $S3_PATH" ;;
-  *)
-    install_file "$tmp" "$dest" "$S3_MODE" || fail "cannot install $S3_PATH" ;;
-esac
-log "fetched $S3_URI into $S3_PATH"
+main() {
+  dest="$FETCH_DEST/$S3_PATH"
+  new_scratch "$dest" || fail "cannot write to the directory of $S3_PATH in $FETCH_DEST"
+  # The AWS CLI writes a cache under HOME; the root filesystem is read-only.
+  export HOME="$scratch/home" AWS_PAGER=""
+  mkdir "$HOME" || abort "cannot write to $FETCH_DEST"
+  retry "$S3_URI" s3_copy
+  case $? in
+    1) abort "failed to fetch $S3_URI: $err (gave up after ${FETCH_TIMEOUT}s)" ;;
+    2) abort "failed to fetch $S3_URI: $err" ;;
+  esac
+  case "$S3_URI" in
+    */) replace_dir "$scratch/data" "$dest" || abort "cannot install $S3_PATH" ;;
+    *) install_file "$scratch/data" "$dest" "$S3_MODE" || abort "cannot install $S3_PATH" ;;
+  esac
+  rm -rf "$scratch"
+  log "fetched $S3_URI into $S3_PATH"
+}
+
+run_main main

@@ -10,10 +10,9 @@ STEP=config-render
 render() {
   src="$RENDER_SRC/$1" dest="$FETCH_DEST/$2"
   [ -f "$src" ] || fail "template $1 not found in $RENDER_SRC"
-  mkdir -p "$(dirname "$dest")" || fail "cannot create the directory of $2"
+  new_scratch "$dest" || fail "cannot create the directory of $2"
   # Whether the template ends in a newline ($(...) strips a trailing newline).
   if [ -z "$(tail -c 1 "$src")" ]; then final_newline=1; else final_newline=0; fi
-  tmp="$dest.tmp.$$"
   awk -v names="$RENDER_VARS" -v final_newline="$final_newline" '
     BEGIN { n = split(names, list, " "); for (i = 1; i <= n; i++) declared[list[i]] = 1 }
     {
@@ -38,12 +37,17 @@ render() {
       printf "%s%s%s", (NR > 1 ? "\n" : ""), out, line
     }
     END { if (NR > 0 && final_newline) printf "\n" }
-  ' "$src" >"$tmp" || { rm -f "$tmp"; fail "cannot render $1"; }
-  install_file "$tmp" "$dest" "$3" || fail "cannot install $2"
+  ' "$src" >"$scratch/out" || abort "cannot render $1"
+  install_file "$scratch/out" "$dest" "$3" || abort "cannot install $2"
+  rm -rf "$scratch"
   log "rendered $1 -> $2"
   count=$(( count + 1 ))
 }
 
-count=0
-each_line "$RENDER_FILES" render
-log "done: $count file(s) in $FETCH_DEST"
+main() {
+  count=0
+  each_line "$RENDER_FILES" render
+  log "done: $count file(s) in $FETCH_DEST"
+}
+
+run_main main

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { kubeletLiteral } from '../private/kubelet-literal';
 
 /**
  * The init scripts this library generates live as plain POSIX sh files in
@@ -30,6 +31,8 @@ export function shellScript(name: string): string {
 /**
  * The container command that runs library scripts with the image's `sh`:
  * `names` are joined in order, helpers first (e.g. "lib.sh", then the step's script).
+ * Every `$` is doubled, so after the kubelet's `$(VAR)`/`$$` expansion the shell
+ * runs exactly the script in `assets/shell/`.
  */
 export function shellCommand(...names: string[]): string[] {
   // One string per combination, shared by every step that runs it: thousands of
@@ -37,7 +40,7 @@ export function shellCommand(...names: string[]): string[] {
   const key = names.join('\0');
   let script = commands.get(key);
   if (script === undefined) {
-    script = names.map(shellScript).join('');
+    script = kubeletLiteral(names.map(shellScript).join(''));
     commands.set(key, script);
   }
   return ['sh', '-c', script];

@@ -1,7 +1,7 @@
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
 import { assertRelativePath } from '../mount-paths';
+import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner } from '../private/step-values';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
@@ -93,10 +93,10 @@ export class CertificateCheckInit extends InitStep {
       image: props.image ?? OPENSSL_IMAGE,
       command: shellCommand('lib.sh', 'cert-check.sh'),
       env: {
-        CERT_FILE: kplus.EnvValue.fromValue(`${CERT_MOUNT}/${certFile}`),
-        ...caPath ? { CA_FILE: kplus.EnvValue.fromValue(caPath) } : {},
-        MIN_DAYS: kplus.EnvValue.fromValue(String(minDays)),
-        ...names.length ? { EXPECT_NAMES: kplus.EnvValue.fromValue(names.join(' ')) } : {},
+        CERT_FILE: literalEnv(`${CERT_MOUNT}/${certFile}`),
+        ...caPath ? { CA_FILE: literalEnv(caPath) } : {},
+        MIN_DAYS: literalEnv(String(minDays)),
+        ...names.length ? { EXPECT_NAMES: literalEnv(names.join(' ')) } : {},
       },
       reads,
       description: `checks certificate ${props.certificate.name}/${certFile}` +

@@ -1,8 +1,8 @@
 import { Duration } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ConfigSource } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
+import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner, wholeSeconds } from '../private/step-values';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
@@ -55,8 +55,9 @@ export interface ConfigFetchInitProps extends InitStepOptions {
  * Every file is written to a temporary name, verified, and renamed into place,
  * so the app never sees a partial file. Transient failures (connection errors,
  * HTTP 5xx/429, timeouts) are retried with backoff until `timeout`; permanent
- * ones (HTTP 404, checksum mismatch, missing ref) fail at once, and the last
- * log line says which.
+ * ones (HTTP 404, checksum mismatch, missing ref or repository, empty S3
+ * prefix) fail at once, and the last log line says which. Temporary names are
+ * unique per run, so replicas sharing a volume do not trip on each other.
  */
 export class ConfigFetchInit extends InitStep {
   /** Files or directories this step writes, relative to the volume. */
@@ -74,9 +75,9 @@ export class ConfigFetchInit extends InitStep {
       command: shellCommand(...bound.scripts),
       env: {
         ...bound.env,
-        FETCH_DEST: kplus.EnvValue.fromValue(DEST_MOUNT),
-        FETCH_TIMEOUT: kplus.EnvValue.fromValue(String(wholeSeconds(timeout))),
-        FETCH_ATTEMPT_TIMEOUT: kplus.EnvValue.fromValue(String(wholeSeconds(props.attemptTimeout ?? Duration.seconds(60)))),
+        FETCH_DEST: literalEnv(DEST_MOUNT),
+        FETCH_TIMEOUT: literalEnv(String(wholeSeconds(timeout))),
+        FETCH_ATTEMPT_TIMEOUT: literalEnv(String(wholeSeconds(props.attemptTimeout ?? Duration.seconds(60)))),
       },
       reads: bound.reads,
       writes: [{ volume: props.volume, path: DEST_MOUNT }],

@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { assertRelativePath, fileModeString } from '../mount-paths';
+import { literalEnv } from '../private/kubelet-literal';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 
 /** Image with curl and busybox `sh`/`sha256sum`, for HTTP(S) sources. Runs curl 8.x with certificate verification. */
@@ -63,8 +64,9 @@ export interface HttpSourceOptions {
   readonly files: HttpFile[];
 
   /**
-   * A header sent with every request, its value from a Secret
-   * (e.g. "Bearer …" under "Authorization").
+   * A header sent with every request to the scheme, host and port of the
+   * file's URL, its value from a Secret (e.g. "Bearer …" under
+   * "Authorization"); never to a redirect target elsewhere.
    *
    * @default - none
    */
@@ -248,7 +250,8 @@ export const SOURCE_MOUNT = '/var/run/cdk8s-init/in';
 export class ConfigSource {
   /**
    * Files over HTTP(S), with optional checksums and an auth header from a Secret.
-   * HTTPS certificates are verified (curl).
+   * HTTPS certificates are verified (curl). Up to 10 redirects are followed; a
+   * redirect from https to http is refused.
    */
   public static http(options: HttpSourceOptions): ConfigSource {
     return new ConfigSource(owner => bindHttp(owner, options));
@@ -256,13 +259,16 @@ export class ConfigSource {
 
   /**
    * A Git repository at a pinned tag or commit, shallow, with an optional sub-path.
+   * A missing repository (HTTP 404, a path without one) fails at once; git
+   * accepts a local path only when the step's uid owns it.
    */
   public static git(options: GitSourceOptions): ConfigSource {
     return new ConfigSource(owner => bindGit(owner, options));
   }
 
   /**
-   * An S3 object or prefix.
+   * An S3 object or prefix. A prefix with no objects fails (a misspelled prefix
+   * would otherwise leave an empty directory).
    */
   public static s3(options: S3SourceOptions): ConfigSource {
     return new ConfigSource(owner => bindS3(owner, options));
@@ -317,11 +323,11 @@ function bindHttp(owner: string, options: HttpSourceOptions): BoundConfigSource 
     return `${f.path} ${fileModeString(owner, f.mode ?? 0o644)} ${f.sha256 ?? '-'} ${f.url}`;
   });
   assertUnique(owner, 'path', files.map(f => f.path));
-  const env: { [name: string]: kplus.EnvValue } = { FETCH_FILES: kplus.EnvValue.fromValue(lines.join('\n')) };
+  const env: { [name: string]: kplus.EnvValue } = { FETCH_FILES: literalEnv(lines.join('\n')) };
   if (options.authHeader) {
     const header = options.authHeader.header ?? 'Authorization';
     if (!/^[A-Za-z0-9-]+$/.test(header)) throw new Error(`${owner}: header name ${JSON.stringify(header)} is not a valid HTTP header name`);
-    env.FETCH_AUTH_HEADER = kplus.EnvValue.fromValue(header);
+    env.FETCH_AUTH_HEADER = literalEnv(header);
     env.FETCH_AUTH_VALUE = kplus.EnvValue.fromSecretValue({ secret: options.authHeader.secret, key: options.authHeader.key });
   }
   return {
@@ -352,11 +358,11 @@ function bindGit(owner: string, options: GitSourceOptions): BoundConfigSource {
   const directory = options.directory ?? repo.replace(/\/+$/, '').split('/').pop()!.replace(/\.git$/, '');
   assertRelativePath(owner, 'directory', directory);
   const env: { [name: string]: kplus.EnvValue } = {
-    GIT_REPOSITORY: kplus.EnvValue.fromValue(repo),
-    GIT_REF: kplus.EnvValue.fromValue(ref),
-    GIT_DIRECTORY: kplus.EnvValue.fromValue(directory),
+    GIT_REPOSITORY: literalEnv(repo),
+    GIT_REF: literalEnv(ref),
+    GIT_DIRECTORY: literalEnv(directory),
   };
-  if (options.subPath) env.GIT_SUBPATH = kplus.EnvValue.fromValue(options.subPath);
+  if (options.subPath) env.GIT_SUBPATH = literalEnv(options.subPath);
   if (options.credentials) {
     const { secret } = options.credentials;
     env.GIT_USERNAME = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.usernameKey ?? 'username' });
@@ -378,17 +384,17 @@ function bindS3(owner: string, options: S3SourceOptions): BoundConfigSource {
   }
   assertRelativePath(owner, 'path', options.path);
   const env: { [name: string]: kplus.EnvValue } = {
-    S3_URI: kplus.EnvValue.fromValue(options.uri),
-    S3_PATH: kplus.EnvValue.fromValue(options.path),
-    S3_MODE: kplus.EnvValue.fromValue(fileModeString(owner, options.mode ?? 0o644)),
+    S3_URI: literalEnv(options.uri),
+    S3_PATH: literalEnv(options.path),
+    S3_MODE: literalEnv(fileModeString(owner, options.mode ?? 0o644)),
   };
   if (options.region !== undefined) {
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region)) throw new Error(`${owner}: region ${JSON.stringify(options.region)} is not an AWS region name`);
-    env.AWS_REGION = kplus.EnvValue.fromValue(options.region);
+    env.AWS_REGION = literalEnv(options.region);
   }
   if (options.endpoint !== undefined) {
     assertUrl(owner, options.endpoint, ['https', 'http']);
-    env.AWS_ENDPOINT_URL = kplus.EnvValue.fromValue(options.endpoint);
+    env.AWS_ENDPOINT_URL = literalEnv(options.endpoint);
   }
   if (options.credentials) {
     const { secret } = options.credentials;
@@ -429,9 +435,9 @@ function bindTemplate(owner: string, options: TemplateSourceOptions): BoundConfi
     scripts: ['lib.sh', 'fetch-lib.sh', 'render-template.sh'],
     env: {
       ...options.variables,
-      RENDER_SRC: kplus.EnvValue.fromValue(SOURCE_MOUNT),
-      RENDER_FILES: kplus.EnvValue.fromValue(lines.join('\n')),
-      RENDER_VARS: kplus.EnvValue.fromValue(names.join(' ')),
+      RENDER_SRC: literalEnv(SOURCE_MOUNT),
+      RENDER_FILES: literalEnv(lines.join('\n')),
+      RENDER_VARS: literalEnv(names.join(' ')),
     },
     reads: [{ volume: options.templates, path: SOURCE_MOUNT }],
     outputs: files.map(f => f.path),

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { BUSYBOX_IMAGE } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
 import { assertRelativePath, fileModeString } from '../mount-paths';
+import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner } from '../private/step-values';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
@@ -56,7 +57,8 @@ export interface EnvFileInitProps extends InitStepOptions {
 }
 
 const NAME = /^[A-Z_][A-Z0-9_]*$/;
-const RESERVED = /^(ENVFILE_[A-Z0-9_]*|FETCH_DEST|PATH|HOME|IFS|PWD|SHELL|STEP)$/;
+// The script's own variables; RUN_ID is set by lib.sh in every script.
+const RESERVED = /^(ENVFILE_[A-Z0-9_]*|FETCH_DEST|PATH|HOME|IFS|PWD|SHELL|STEP|RUN_ID)$/;
 
 /**
  * Writes an env/config file into a `SharedVolume` from literal values, Downward
@@ -84,11 +86,11 @@ export class EnvFileInit extends InitStep {
       command: shellCommand('lib.sh', 'env-file.sh'),
       env: {
         ...props.variables,
-        FETCH_DEST: kplus.EnvValue.fromValue(DEST_MOUNT),
-        ENVFILE_PATH: kplus.EnvValue.fromValue(path),
-        ENVFILE_FORMAT: kplus.EnvValue.fromValue(props.format ?? EnvFileFormat.SHELL),
-        ENVFILE_VARS: kplus.EnvValue.fromValue(names.join(' ')),
-        ENVFILE_MODE: kplus.EnvValue.fromValue(mode),
+        FETCH_DEST: literalEnv(DEST_MOUNT),
+        ENVFILE_PATH: literalEnv(path),
+        ENVFILE_FORMAT: literalEnv(props.format ?? EnvFileFormat.SHELL),
+        ENVFILE_VARS: literalEnv(names.join(' ')),
+        ENVFILE_MODE: literalEnv(mode),
       },
       writes: [{ volume: props.volume, path: DEST_MOUNT }],
       description: `writes ${names.join(', ')} to ${props.volume.name}/${path}`,

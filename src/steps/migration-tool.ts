@@ -2,6 +2,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseConnection, DatabaseEngine } from '../database';
 import { assertRelativePath } from '../mount-paths';
+import { literalEnv } from '../private/kubelet-literal';
 
 /** Pinned official images of the presets. */
 export const FLYWAY_IMAGE = 'flyway/flyway:10.20.1';
@@ -93,10 +94,10 @@ export class MigrationTool {
       image: FLYWAY_IMAGE,
       command: ['flyway', 'migrate'],
       env: {
-        FLYWAY_URL: kplus.EnvValue.fromValue(db.jdbcUrl),
+        FLYWAY_URL: literalEnv(db.jdbcUrl),
         FLYWAY_USER: db.username,
         FLYWAY_PASSWORD: db.password,
-        FLYWAY_LOCATIONS: kplus.EnvValue.fromValue('filesystem:/flyway/sql'),
+        FLYWAY_LOCATIONS: literalEnv('filesystem:/flyway/sql'),
       },
       migrationsPath: '/flyway/sql',
       resources: JVM_RESOURCES,
@@ -119,13 +120,13 @@ export class MigrationTool {
       image: LIQUIBASE_IMAGE,
       command: ['liquibase', 'update'],
       env: {
-        LIQUIBASE_COMMAND_URL: kplus.EnvValue.fromValue(db.jdbcUrl),
+        LIQUIBASE_COMMAND_URL: literalEnv(db.jdbcUrl),
         LIQUIBASE_COMMAND_USERNAME: db.username,
         LIQUIBASE_COMMAND_PASSWORD: db.password,
-        LIQUIBASE_COMMAND_CHANGELOG_FILE: kplus.EnvValue.fromValue(changelog),
-        LIQUIBASE_SEARCH_PATH: kplus.EnvValue.fromValue('/liquibase/changelog'),
-        LIQUIBASE_ANALYTICS_ENABLED: kplus.EnvValue.fromValue('false'),
-        HOME: kplus.EnvValue.fromValue('/tmp'),
+        LIQUIBASE_COMMAND_CHANGELOG_FILE: literalEnv(changelog),
+        LIQUIBASE_SEARCH_PATH: literalEnv('/liquibase/changelog'),
+        LIQUIBASE_ANALYTICS_ENABLED: literalEnv('false'),
+        HOME: literalEnv('/tmp'),
       },
       migrationsPath: '/liquibase/changelog',
       resources: JVM_RESOURCES,
@@ -185,20 +186,20 @@ export class MigrationTool {
       command: options.command,
       args: options.args,
       env: {
-        DB_HOST: kplus.EnvValue.fromValue(db.host),
-        DB_PORT: kplus.EnvValue.fromValue(String(db.port)),
-        DB_NAME: kplus.EnvValue.fromValue(db.database),
+        DB_HOST: literalEnv(db.host),
+        DB_PORT: literalEnv(String(db.port)),
+        DB_NAME: literalEnv(db.database),
         DB_USER: db.username,
         DB_PASSWORD: db.password,
-        DB_JDBC_URL: kplus.EnvValue.fromValue(db.jdbcUrl),
-        MIGRATIONS_DIR: kplus.EnvValue.fromValue(migrationsPath),
+        DB_JDBC_URL: literalEnv(db.jdbcUrl),
+        MIGRATIONS_DIR: literalEnv(migrationsPath),
         ...db.engine === DatabaseEngine.POSTGRESQL ? {
-          PGHOST: kplus.EnvValue.fromValue(db.host),
-          PGPORT: kplus.EnvValue.fromValue(String(db.port)),
-          PGDATABASE: kplus.EnvValue.fromValue(db.database),
+          PGHOST: literalEnv(db.host),
+          PGPORT: literalEnv(String(db.port)),
+          PGDATABASE: literalEnv(db.database),
           PGUSER: db.username,
           PGPASSWORD: db.password,
-          PGSSLMODE: kplus.EnvValue.fromValue(db.sslMode),
+          PGSSLMODE: literalEnv(db.sslMode),
         } : {},
       },
       migrationsPath,

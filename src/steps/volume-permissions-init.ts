@@ -2,6 +2,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
 import { fileModeString } from '../mount-paths';
+import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner } from '../private/step-values';
 import { WorkloadInit } from '../private/workload-init';
 import { SharedVolume } from '../shared-volume';
@@ -23,7 +24,13 @@ export enum VolumePermissionStrategy {
    * some NFS volumes ignore fsGroup.
    */
   FS_GROUP = 'fs-group',
-  /** `chown -R` and `chmod`, as root with only the CHOWN and FOWNER capabilities. */
+  /**
+   * `chown -R` and `chmod`, as root with only the CHOWN, FOWNER and
+   * DAC_READ_SEARCH capabilities (and FSETID when `mode` has a setuid or setgid
+   * bit, which the kernel would silently drop without it). DAC_READ_SEARCH lets
+   * it traverse directories it may not read, such as the 0700 root a previous
+   * run left, or existing PostgreSQL data.
+   */
   CHOWN = 'chown',
 }
 
@@ -45,7 +52,8 @@ export interface VolumePermissionsInitProps extends InitStepOptions {
   readonly group: number;
 
   /**
-   * Mode of the volume's root directory (CHOWN only).
+   * Mode of the volume's root directory (CHOWN only). Nested files and
+   * directories keep their modes.
    *
    * @default 0o770
    */
@@ -64,9 +72,11 @@ export interface VolumePermissionsInitProps extends InitStepOptions {
  *
  * Where the pod's `fsGroup` suffices (the app needs group access, not a specific
  * owner) it is chosen automatically: no root, and the step only verifies it took
- * effect. Where a real chown is needed, the step runs as root with only the CHOWN
- * and FOWNER capabilities: an explicit, recorded opt-out of the restricted
- * profile for this one step.
+ * effect. Where a real chown is needed, the step runs as root with only the CHOWN,
+ * FOWNER and DAC_READ_SEARCH capabilities (plus FSETID for a setuid/setgid
+ * `mode`): an explicit, recorded opt-out of the restricted profile for this one
+ * step. It is idempotent: re-runs on the volume it left, and volumes already
+ * holding data of another owner, work.
  */
 export class VolumePermissionsInit extends InitStep {
   /** The strategy chosen. */
@@ -88,25 +98,31 @@ export class VolumePermissionsInit extends InitStep {
     }
     const chown = strategy === VolumePermissionStrategy.CHOWN;
     const user = props.user ?? 0;
+    // The least set that works, found by experiment (see the step's tests): CHOWN for
+    // chown, FOWNER for chmod of a root it no longer owns, DAC_READ_SEARCH to list and
+    // traverse 0700 directories of another owner; FSETID only to keep a setuid/setgid bit.
+    const capabilities = [kplus.Capability.CHOWN, kplus.Capability.FOWNER, kplus.Capability.DAC_READ_SEARCH];
+    // The mode is at most 0o7777: from 0o2000 up it has a setgid or setuid bit.
+    if ((props.mode ?? 0o770) >= 0o2000) capabilities.push(kplus.Capability.FSETID);
     super(scope, id, {
       ...props,
       image: BUSYBOX_IMAGE,
       command: shellCommand('lib.sh', 'volume-permissions.sh'),
       env: chown ? {
-        TARGET: kplus.EnvValue.fromValue(TARGET_MOUNT),
-        PERM_MODE: kplus.EnvValue.fromValue('chown'),
-        OWNER_UID: kplus.EnvValue.fromValue(String(user)),
-        OWNER_GID: kplus.EnvValue.fromValue(String(props.group)),
-        DIR_MODE: kplus.EnvValue.fromValue(mode),
+        TARGET: literalEnv(TARGET_MOUNT),
+        PERM_MODE: literalEnv('chown'),
+        OWNER_UID: literalEnv(String(user)),
+        OWNER_GID: literalEnv(String(props.group)),
+        DIR_MODE: literalEnv(mode),
       } : {
-        TARGET: kplus.EnvValue.fromValue(TARGET_MOUNT),
-        PERM_MODE: kplus.EnvValue.fromValue('check'),
-        FS_GROUP: kplus.EnvValue.fromValue(String(props.group)),
+        TARGET: literalEnv(TARGET_MOUNT),
+        PERM_MODE: literalEnv('check'),
+        FS_GROUP: literalEnv(String(props.group)),
       },
       writes: [{ volume: props.volume, path: TARGET_MOUNT }],
       security: chown ? StepSecurity.optOut({
-        reason: `chown -R ${user}:${props.group} of volume ${props.volume.name} needs root with CHOWN and FOWNER`,
-        addCapabilities: [kplus.Capability.CHOWN, kplus.Capability.FOWNER],
+        reason: `chown -R ${user}:${props.group} of volume ${props.volume.name} needs root with ${capabilities.map(c => c.replace(/^CAP_/, '')).join(', ')}`,
+        addCapabilities: capabilities,
       }) : props.security,
       description: chown
         ? `chowns volume ${props.volume.name} to ${user}:${props.group}`

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { CURL_IMAGE } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
+import { literalEnv } from '../private/kubelet-literal';
 import { wholeSeconds } from '../private/step-values';
 import { WorkloadInit } from '../private/workload-init';
 import { shellCommand } from '../shell/scripts';
@@ -32,11 +33,12 @@ export interface WaitForJobProps extends InitStepOptions {
 /**
  * Blocks the pod until a Job has completed, and fails at once if the Job failed.
  *
- * It reads the Job from the Kubernetes API with the pod's service account
- * token. Wherever it is added, the RBAC it needs is wired in: a Role allowing
- * get/list/watch on that one Job, bound to the workload's service account (a
- * new one if the workload has none), and the token mounted
- * (`automountServiceAccountToken: true`).
+ * It reads the Job from the Kubernetes API as in-cluster clients do (the
+ * kubelet's KUBERNETES_SERVICE_HOST/PORT, the mounted service account token and
+ * CA), polling with backoff (0.5 s up to 5 s). Wherever it is added, the RBAC
+ * it needs is wired in: a Role allowing get/list/watch on that one Job, bound
+ * to the workload's service account (a new one if the workload has none), and
+ * the token mounted (`automountServiceAccountToken: true`).
  */
 export class WaitForJob extends InitStep {
   /** The Job waited for. */
@@ -56,9 +58,9 @@ export class WaitForJob extends InitStep {
       image: props.image ?? CURL_IMAGE,
       command: shellCommand('lib.sh', 'wait-for-job.sh'),
       env: {
-        JOB_NAME: kplus.EnvValue.fromValue(job.name),
-        ...namespace ? { JOB_NAMESPACE: kplus.EnvValue.fromValue(namespace) } : {},
-        WAIT_TIMEOUT: kplus.EnvValue.fromValue(String(wholeSeconds(timeout))),
+        JOB_NAME: literalEnv(job.name),
+        ...namespace ? { JOB_NAMESPACE: literalEnv(namespace) } : {},
+        WAIT_TIMEOUT: literalEnv(String(wholeSeconds(timeout))),
       },
       timeout,
       description: `waits for job ${job.name} to complete`,

@@ -1,13 +1,24 @@
 import { Duration } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { WaitTarget } from './wait-target';
 import { InitStep, InitStepOptions } from '../init-step';
+import { literalEnv } from '../private/kubelet-literal';
 import { wholeSeconds } from '../private/step-values';
 import { shellCommand } from '../shell/scripts';
 
-/** The image the wait script is written and tested against (busybox `sh`, `nc`, `wget`, `nslookup`, `timeout`). */
+/**
+ * The image for targets without HTTPS: busybox `sh`, `nc`, `wget`, `nslookup`,
+ * `timeout`. The wait script is tested under this busybox build and Debian's.
+ */
 export const WAIT_FOR_SERVICE_IMAGE = 'busybox:1.36.1';
+
+/**
+ * The image when any target is HTTPS: busybox's own TLS cannot be relied on
+ * (1.36.1 fails against servers using P-256 key exchange, busybox bug 15679),
+ * so HTTP(S) checks run with curl. Alpine-based, so it also has busybox `sh`,
+ * `nc`, `nslookup` and `timeout` for the other targets.
+ */
+export const WAIT_FOR_SERVICE_CURL_IMAGE = 'curlimages/curl:8.11.1';
 
 /**
  * Properties of a `WaitForService` step.
@@ -18,7 +29,8 @@ export interface WaitForServiceProps extends InitStepOptions {
 
   /**
    * Overall timeout. When it passes, the step exits 1 with a message naming
-   * every target still not ready and the last error seen for it.
+   * every target still not ready and its most telling error (a refusal seen
+   * all along, not a last attempt that the deadline cut short).
    *
    * @default Duration.minutes(5)
    */
@@ -46,10 +58,12 @@ export interface WaitForServiceProps extends InitStepOptions {
   readonly attemptTimeout?: Duration;
 
   /**
-   * Image with busybox `sh`, `nc` (with `-w`, `-e`), `wget` (with `-S`, HTTPS for
-   * https targets), `nslookup`, `timeout` and fractional `sleep`.
+   * Image with busybox `sh`, `nc`, `nslookup`, `timeout` and fractional `sleep`,
+   * and for HTTP(S) targets either `curl` (used when present) or busybox `wget`
+   * (whose TLS does not work for HTTPS targets: give an image with curl).
    *
-   * @default "busybox:1.36.1"
+   * @default - `WAIT_FOR_SERVICE_CURL_IMAGE` ("curlimages/curl:8.11.1") when any target
+   * is HTTPS, else `WAIT_FOR_SERVICE_IMAGE` ("busybox:1.36.1")
    */
   readonly image?: string;
 }
@@ -60,8 +74,11 @@ export interface WaitForServiceProps extends InitStepOptions {
  * with fast retries and a bounded overall timeout.
  *
  * Progress is logged once per change of state; on timeout the last log line
- * names every target not ready and its last error, which
+ * names every target not ready and its error, which
  * `terminationMessagePolicy: FallbackToLogsOnError` puts in `kubectl describe pod`.
+ * The step succeeds only when every target reported ready: a check that ends
+ * without a result (e.g. OOM-killed) fails it, naming the target. A malformed
+ * (hand-edited) configuration exits 2.
  */
 export class WaitForService extends InitStep {
   /** The targets, in the order given. */
@@ -77,14 +94,14 @@ export class WaitForService extends InitStep {
     };
     super(scope, id, {
       ...props,
-      image: props.image ?? WAIT_FOR_SERVICE_IMAGE,
+      image: props.image ?? defaultImage(props.targets ?? []),
       command: shellCommand('lib.sh', 'wait-for-service.sh'),
       env: {
-        WAIT_TARGETS: kplus.EnvValue.fromValue((props.targets ?? []).map(t => t.spec).join('\n')),
-        WAIT_TIMEOUT: kplus.EnvValue.fromValue(String(settings.timeout)),
-        WAIT_MIN_INTERVAL_MS: kplus.EnvValue.fromValue(String(settings.minInterval)),
-        WAIT_MAX_INTERVAL_MS: kplus.EnvValue.fromValue(String(settings.maxInterval)),
-        WAIT_ATTEMPT_TIMEOUT: kplus.EnvValue.fromValue(String(settings.attemptTimeout)),
+        WAIT_TARGETS: literalEnv((props.targets ?? []).map(t => t.spec).join('\n')),
+        WAIT_TIMEOUT: literalEnv(String(settings.timeout)),
+        WAIT_MIN_INTERVAL_MS: literalEnv(String(settings.minInterval)),
+        WAIT_MAX_INTERVAL_MS: literalEnv(String(settings.maxInterval)),
+        WAIT_ATTEMPT_TIMEOUT: literalEnv(String(settings.attemptTimeout)),
       },
       timeout,
       description: `waits for ${(props.targets ?? []).map(t => t.description).join(', ')}`,
@@ -100,4 +117,9 @@ export class WaitForService extends InitStep {
     if ((props.attemptTimeout?.toMilliseconds() ?? 1000) < 1000) throw new Error(`${owner}: attemptTimeout must be at least 1 second`);
     this.targets = [...props.targets];
   }
+}
+
+/** busybox unless a target needs TLS, which busybox's wget cannot be trusted with. */
+function defaultImage(targets: WaitTarget[]): string {
+  return targets.some(t => t.spec.startsWith('https ')) ? WAIT_FOR_SERVICE_CURL_IMAGE : WAIT_FOR_SERVICE_IMAGE;
 }

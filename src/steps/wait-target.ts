@@ -34,6 +34,8 @@ export interface HttpCheckOptions {
   /**
    * Use HTTPS. As with the kubelet's HTTPS probes, the server certificate is
    * not verified: the check asks "is it answering", not "is it trusted".
+   * The check runs with curl: a `WaitForService` with an HTTPS target uses
+   * `WAIT_FOR_SERVICE_CURL_IMAGE` unless its `image` is given.
    *
    * @default false
    */

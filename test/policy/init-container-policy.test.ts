@@ -63,7 +63,7 @@ describe('InitContainerPolicy', () => {
       ['chown-data', 'restricted-profile', true],
       ['chown-data', 'restricted-profile', true],
     ]);
-    expect(findings.map(f => f.message)).toEqual(['runAsNonRoot is not true', 'runs as uid 0', 'adds capabilities CHOWN, FOWNER']);
+    expect(findings.map(f => f.message)).toEqual(['runAsNonRoot is not true', 'runs as uid 0', 'adds capabilities CHOWN, FOWNER, DAC_READ_SEARCH']);
   });
 
   test('hand-written bad init containers: every finding names the workload, the container and the fix', () => {

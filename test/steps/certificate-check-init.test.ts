@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import { CertificateCheckInit, CertificateCheckInitProps, InitSequence, SharedVolume } from '../../src';
-import { runContainer, RunResult, toolPath } from '../util/busybox';
+import { BusyboxBuild, forEachBusybox, runContainer, RunResult } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { initContainersOf, synthValid } from '../util/manifest';
 
@@ -29,7 +29,7 @@ leaf('wildcard', 90, ['*.shop.svc']);
 leaf('foreign', 90, ['api.shop.svc'], 'other-ca');
 fs.writeFileSync(path.join(dir, 'garbage.pem'), '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
 
-const tools = toolPath('openssl');
+const CERT_DIR = '/var/run/cdk8s-init/cert';
 
 function checkContainer(props: Partial<CertificateCheckInitProps> = {}, withCa = true): any {
   const chart = newChart();
@@ -40,15 +40,23 @@ function checkContainer(props: Partial<CertificateCheckInitProps> = {}, withCa =
   return initContainersOf(synthValid(chart))[0];
 }
 
-/** Runs the check with the certificate file `cert` and CA `caFile` standing in for the mounted Secret. */
-function check(cert: string, options: { names?: string[]; minDays?: number; ca?: string } = {}): Promise<RunResult> {
-  const container = checkContainer({ dnsNames: options.names, minValidDays: options.minDays });
-  return runContainer(container, {
-    env: { CERT_FILE: path.join(dir, `${cert}.pem`), CA_FILE: path.join(dir, `${options.ca ?? 'ca'}.pem`) },
-    extraPath: [tools],
-  });
+/** The mounted Secret: `tls.crt` (and `ca.crt`) copied from the made certificates, mode 0644 as a Secret volume's default. */
+function secretVolume(cert?: string, caName?: string): string {
+  const volume = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-secret-'));
+  fs.chmodSync(volume, 0o755);
+  for (const [file, from] of [['tls.crt', cert], ['ca.crt', caName]] as const) {
+    if (from === undefined) continue;
+    fs.copyFileSync(path.join(dir, `${from}.pem`), path.join(volume, file));
+    fs.chmodSync(path.join(volume, file), 0o644);
+  }
+  return volume;
 }
-const lastLine = (r: RunResult) => r.output.trim().split('\n').pop();
+
+/** Runs the check in its container (alpine/openssl: busybox plus openssl) with `cert` and the CA `ca` in the mounted Secret. */
+function check(busybox: BusyboxBuild, cert: string, options: { names?: string[]; minDays?: number; ca?: string } = {}): Promise<RunResult> {
+  const container = checkContainer({ dnsNames: options.names, minValidDays: options.minDays });
+  return runContainer(container, { busybox, volumes: { tls: secretVolume(cert, options.ca ?? 'ca') }, tools: ['openssl'] });
+}
 const notAfter = (cert: string) => execFileSync('openssl', ['x509', '-in', `${cert}.pem`, '-noout', '-enddate'], { cwd: dir, encoding: 'utf8' }).trim().replace('notAfter=', '');
 
 describe('CertificateCheckInit', () => {
@@ -64,44 +72,47 @@ describe('CertificateCheckInit', () => {
     });
   });
 
-  test('a valid certificate passes every check', async () => {
-    const r = await check('valid', { names: ['api.shop.svc', 'api'], minDays: 30 });
-    expect(r.code).toBe(0);
-    expect(lastLine(r)).toMatch(/^cert-check: certificate .*valid.pem \(CN ?= ?api.shop.svc\) is valid from .* until .*, covers api.shop.svc api, chains to .*ca.pem$/);
-  });
+  forEachBusybox(busybox => {
+    test('a valid certificate passes every check', async () => {
+      const r = await check(busybox, 'valid', { names: ['api.shop.svc', 'api'], minDays: 30 });
+      expect(r.code).toBe(0);
+      expect(r.lastLine).toMatch(/^cert-check: certificate \/var\/run\/cdk8s-init\/cert\/tls.crt \(CN ?= ?api.shop.svc\) is valid from .* until .*, covers api.shop.svc api, chains to \/var\/run\/cdk8s-init\/cert\/ca.crt$/);
+    });
 
-  test('an expired certificate fails, naming the date', async () => {
-    const r = await check('expired');
-    expect(r.code).toBe(1);
-    expect(lastLine(r)).toMatch(new RegExp(`expired.pem \\(CN ?= ?api.shop.svc\\) expired on ${notAfter('expired')}$`));
-  });
+    test('an expired certificate fails, naming the date', async () => {
+      const r = await check(busybox, 'expired');
+      expect(r.code).toBe(1);
+      expect(r.lastLine).toMatch(new RegExp(`^cert-check: certificate ${CERT_DIR}/tls.crt \\(CN ?= ?api.shop.svc\\) expired on ${notAfter('expired')}$`));
+    });
 
-  test('a certificate expiring within minValidDays fails, naming the date and the days', async () => {
-    const r = await check('expiring', { minDays: 7 });
-    expect(r.code).toBe(1);
-    expect(lastLine(r)).toContain(`expires on ${notAfter('expiring')}, within the required 7 days`);
-    expect((await check('expiring', { minDays: 2 })).code).toBe(0);
-  });
+    test('a certificate expiring within minValidDays fails, naming the date and the days', async () => {
+      const r = await check(busybox, 'expiring', { minDays: 7 });
+      expect(r.code).toBe(1);
+      expect(r.lastLine).toContain(`expires on ${notAfter('expiring')}, within the required 7 days`);
+      expect((await check(busybox, 'expiring', { minDays: 2 })).code).toBe(0);
+    });
 
-  test('a wrong name fails, listing the missing names and the ones it has', async () => {
-    const r = await check('valid', { names: ['api.shop.svc', 'www.example.com'] });
-    expect(r.code).toBe(1);
-    expect(lastLine(r)).toMatch(/does not cover: www.example.com \(its names: DNS:api.shop.svc,DNS:api\)$/);
-    expect((await check('wildcard', { names: ['orders.shop.svc'] })).code).toBe(0);
-  });
+    test('a wrong name fails, listing the missing names and the ones it has', async () => {
+      const r = await check(busybox, 'valid', { names: ['api.shop.svc', 'www.example.com'] });
+      expect(r.code).toBe(1);
+      expect(r.lastLine).toMatch(/does not cover: www.example.com \(its names: DNS:api.shop.svc,DNS:api\)$/);
+      expect((await check(busybox, 'wildcard', { names: ['orders.shop.svc'] })).code).toBe(0);
+    });
 
-  test('a certificate from another CA fails the chain check', async () => {
-    const r = await check('foreign');
-    expect(r.code).toBe(1);
-    expect(lastLine(r)).toMatch(/does not chain to the CA in .*ca.pem: unable to get local issuer certificate$/);
-  });
+    test('a certificate from another CA fails the chain check', async () => {
+      const r = await check(busybox, 'foreign');
+      expect(r.code).toBe(1);
+      expect(r.lastLine).toMatch(/does not chain to the CA in \/var\/run\/cdk8s-init\/cert\/ca.crt: unable to get local issuer certificate$/);
+    });
 
-  test('an unparsable or missing certificate fails clearly', async () => {
-    const garbage = await runContainer(checkContainer({}, false), { env: { CERT_FILE: path.join(dir, 'garbage.pem') }, extraPath: [tools] });
-    expect(garbage.code).toBe(1);
-    expect(lastLine(garbage)).toMatch(/^cert-check: cannot parse certificate .*garbage.pem: /);
-    const missing = await runContainer(checkContainer({}, false), { env: { CERT_FILE: path.join(dir, 'nope.pem') }, extraPath: [tools] });
-    expect(lastLine(missing)).toBe(`cert-check: certificate ${path.join(dir, 'nope.pem')} not found or not readable`);
+    test('an unparsable or missing certificate fails clearly', async () => {
+      const garbage = await runContainer(checkContainer({}, false), { busybox, volumes: { tls: secretVolume('garbage') }, tools: ['openssl'] });
+      expect(garbage.code).toBe(1);
+      expect(garbage.lastLine).toMatch(/^cert-check: cannot parse certificate \/var\/run\/cdk8s-init\/cert\/tls.crt: /);
+      const missing = await runContainer(checkContainer({}, false), { busybox, volumes: { tls: secretVolume() }, tools: ['openssl'] });
+      expect(missing.code).toBe(1);
+      expect(missing.lastLine).toBe(`cert-check: certificate ${CERT_DIR}/tls.crt not found or not readable`);
+    });
   });
 
   test.each([

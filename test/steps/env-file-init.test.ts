@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import { EnvFileFormat, EnvFileInit, EnvFileInitProps, InitSequence, SharedVolume } from '../../src';
-import { runContainer, runScript } from '../util/busybox';
+import { BusyboxBuild, emptyDir, forEachBusybox, runContainer, runScript } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { initContainersOf, synthValid } from '../util/manifest';
 
@@ -12,8 +12,12 @@ const tricky = {
   DOLLARS: 'cost $5 and $(id) and `id` and ${HOME}',
   MULTILINE: '-----BEGIN KEY-----\nabc\ndef\n-----END KEY-----\n',
   BACKSLASH: 'C:\\path\\n not a newline',
+  INJECT: 'x\'; touch /config/injected; echo \'\n$(touch /config/injected)',
   EMPTY: '',
 };
+
+/** Secret and Downward API values, as the kubelet resolves them. */
+const resolved = { MULTILINE: tricky.MULTILINE, POD_IP: '10.1.2.3' };
 
 function envFileContainer(props: Partial<EnvFileInitProps> = {}) {
   const chart = newChart();
@@ -27,6 +31,7 @@ function envFileContainer(props: Partial<EnvFileInitProps> = {}) {
       DOLLARS: kplus.EnvValue.fromValue(tricky.DOLLARS),
       MULTILINE: kplus.EnvValue.fromSecretValue({ secret, key: 'key' }),
       BACKSLASH: kplus.EnvValue.fromValue(tricky.BACKSLASH),
+      INJECT: kplus.EnvValue.fromValue(tricky.INJECT),
       EMPTY: kplus.EnvValue.fromValue(tricky.EMPTY),
       POD_IP: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_IP),
     },
@@ -35,14 +40,16 @@ function envFileContainer(props: Partial<EnvFileInitProps> = {}) {
   return initContainersOf(synthValid(chart))[0];
 }
 
-async function writeEnvFile(format: EnvFileFormat): Promise<string> {
-  const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'envfile-'));
-  const r = await runContainer(envFileContainer({ format }), { env: { FETCH_DEST: dest, MULTILINE: tricky.MULTILINE, POD_IP: '10.1.2.3' } });
+/** Runs the step on a fresh emptyDir; returns the volume's host directory. */
+async function writeEnvFile(busybox: BusyboxBuild, format: EnvFileFormat): Promise<string> {
+  const dir = emptyDir();
+  const r = await runContainer(envFileContainer({ format }), { busybox, env: resolved, volumes: { config: dir } });
+  expect(r.lastLine).toBe('env-file: wrote 7 variable(s) to app.env');
   expect(r.code).toBe(0);
-  expect(r.output.trim()).toBe('env-file: wrote 6 variable(s) to app.env');
-  expect(fs.statSync(path.join(dest, 'app.env')).mode % 0o1000).toBe(0o440);
-  expect(fs.readdirSync(dest)).toEqual(['app.env']);
-  return path.join(dest, 'app.env');
+  const st = fs.statSync(path.join(dir, 'app.env'));
+  expect([st.mode % 0o10000, st.uid]).toEqual([0o440, 65532]);
+  expect(fs.readdirSync(dir)).toEqual(['app.env']);
+  return dir;
 }
 
 describe('EnvFileInit', () => {
@@ -50,35 +57,62 @@ describe('EnvFileInit', () => {
     const c = envFileContainer();
     expect(c.env).toContainEqual({ name: 'MULTILINE', valueFrom: { secretKeyRef: { name: expect.any(String), key: 'key' } } });
     expect(c.env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
-    expect(c.env).toContainEqual({ name: 'ENVFILE_VARS', value: 'QUOTES DOLLARS MULTILINE BACKSLASH EMPTY POD_IP' });
+    expect(c.env).toContainEqual({ name: 'ENVFILE_VARS', value: 'QUOTES DOLLARS MULTILINE BACKSLASH INJECT EMPTY POD_IP' });
   });
 
-  test('SHELL: sourcing the file with sh gives back every value exactly', async () => {
-    const file = await writeEnvFile(EnvFileFormat.SHELL);
-    for (const [name, value] of Object.entries({ ...tricky, POD_IP: '10.1.2.3' })) {
-      const r = await runScript(`. "$1" && printf '%s' "$${name}"`, [file]);
-      expect(r.code).toBe(0);
-      expect(r.output).toBe(value);
-    }
-  });
+  forEachBusybox(busybox => {
+    test('SHELL: sourcing the file with sh gives back every value exactly, and runs none of it', async () => {
+      const dir = await writeEnvFile(busybox, EnvFileFormat.SHELL);
+      for (const [name, value] of Object.entries({ ...tricky, POD_IP: '10.1.2.3' })) {
+        const r = await runScript(`. "$1" && printf '%s' "$${name}"`, ['/config/app.env'], { busybox, volumes: { config: dir } });
+        expect(r.code).toBe(0);
+        expect(r.output).toBe(value);
+      }
+      expect(fs.readdirSync(dir)).toEqual(['app.env']);
+    });
 
-  test('DOTENV: double-quoted with \\\\ \\" \\$ and \\n escapes', async () => {
-    const file = await writeEnvFile(EnvFileFormat.DOTENV);
-    expect(fs.readFileSync(file, 'utf8')).toBe([
-      'QUOTES="it\'s \\"quoted\\""',
-      'DOLLARS="cost \\$5 and \\$(id) and `id` and \\${HOME}"',
-      'MULTILINE="-----BEGIN KEY-----\\nabc\\ndef\\n-----END KEY-----\\n"',
-      'BACKSLASH="C:\\\\path\\\\n not a newline"',
-      'EMPTY=""',
-      'POD_IP="10.1.2.3"',
-      '',
-    ].join('\n'));
+    test('DOTENV: double-quoted with \\\\ \\" \\$ and \\n escapes', async () => {
+      const dir = await writeEnvFile(busybox, EnvFileFormat.DOTENV);
+      expect(fs.readFileSync(path.join(dir, 'app.env'), 'utf8')).toBe([
+        'QUOTES="it\'s \\"quoted\\""',
+        'DOLLARS="cost \\$5 and \\$(id) and `id` and \\${HOME}"',
+        'MULTILINE="-----BEGIN KEY-----\\nabc\\ndef\\n-----END KEY-----\\n"',
+        'BACKSLASH="C:\\\\path\\\\n not a newline"',
+        'INJECT="x\'; touch /config/injected; echo \'\\n\\$(touch /config/injected)"',
+        'EMPTY=""',
+        'POD_IP="10.1.2.3"',
+        '',
+      ].join('\n'));
+    });
+
+    test('a re-run replaces the file with the same content; another pod\'s temp file in the shared volume is left alone', async () => {
+      const dir = await writeEnvFile(busybox, EnvFileFormat.SHELL);
+      const first = fs.readFileSync(path.join(dir, 'app.env'), 'utf8');
+      // Where every run is PID 1, a `$$` temp name is app.env.tmp.1 in every replica.
+      fs.writeFileSync(path.join(dir, 'app.env.tmp.1'), 'another pod is writing this');
+      fs.chmodSync(path.join(dir, 'app.env.tmp.1'), 0o666);
+      const again = await runContainer(envFileContainer(), { busybox, env: resolved, volumes: { config: dir } });
+      expect(again.lastLine).toBe('env-file: wrote 7 variable(s) to app.env');
+      expect(fs.readFileSync(path.join(dir, 'app.env'), 'utf8')).toBe(first);
+      expect(fs.readFileSync(path.join(dir, 'app.env.tmp.1'), 'utf8')).toBe('another pod is writing this');
+      expect(fs.readdirSync(dir).sort()).toEqual(['app.env', 'app.env.tmp.1']);
+    });
+
+    test('a volume the step cannot write: the step\'s own explanation is the last line', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readonly-'));
+      fs.chmodSync(dir, 0o755);
+      const r = await runContainer(envFileContainer(), { busybox, env: resolved, volumes: { config: dir } });
+      expect(r.code).toBe(1);
+      expect(r.lastLine).toBe('env-file: cannot write /var/run/cdk8s-init/out/app.env');
+      expect(fs.readdirSync(dir)).toEqual([]);
+    });
   });
 
   test.each([
     [{ variables: {} }, 'give at least one variable'],
     [{ variables: { lower: kplus.EnvValue.fromValue('x') } }, 'variable name "lower" must be upper case'],
     [{ variables: { ENVFILE_PATH: kplus.EnvValue.fromValue('x') } }, 'variable name ENVFILE_PATH is reserved'],
+    [{ variables: { RUN_ID: kplus.EnvValue.fromValue('x') } }, 'variable name RUN_ID is reserved'],
     [{ path: '../x' }, 'path "../x" must be a relative path'],
     [{ variables: { API_TOKEN: kplus.EnvValue.fromValue('abc') } }, 'environment variable API_TOKEN has a literal value'],
   ])('bad input %#', (props, message) => {

@@ -6,7 +6,7 @@ import {
   ConfigFetchInit, ConfigSource, DatabaseConnection, DatabaseEngine, InitSequence,
   MigrationInit, MigrationInitProps, MigrationSource, MigrationTool, SharedVolume,
 } from '../../src';
-import { runContainer, toolPath } from '../util/busybox';
+import { runContainer } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { initContainersOf, synthValid } from '../util/manifest';
 import { startPostgres } from '../util/postgres';
@@ -149,22 +149,31 @@ describe('MigrationInit presets follow each tool\'s documented CLI', () => {
   });
 });
 
-describe('MigrationInit runs Liquibase for real against PostgreSQL', () => {
+describe('MigrationInit runs Liquibase in its container against a real PostgreSQL', () => {
+  // The image (liquibase/liquibase) has its launcher, a bash script that runs java, on PATH.
+  // Here the npm package's distribution is mounted read-only at /opt/liquibase and put on
+  // PATH as the image's ENV would; java and bash are the host's. (Not at the image's
+  // /liquibase: the harness mounts volumes before extra mounts, so /liquibase would hide
+  // the changelog volume at /liquibase/changelog.)
   const liquibaseHome = path.join(__dirname, '../../node_modules/liquibase/dist/liquibase');
   let pg: ReturnType<typeof startPostgres>;
-  let tools: string;
-  const password = 'p@ss w0rd$(id)"\'';
+  const password = 'p@ss w0rd$(id)"\'`;';
 
   beforeAll(async () => {
     pg = startPostgres(await freePort());
     pg.psql(`CREATE ROLE shop LOGIN PASSWORD '${password.replace(/'/g, "''")}'; CREATE DATABASE shop OWNER shop;`);
-    // The official image has liquibase (a bash script), bash and java on PATH.
-    tools = toolPath('java', 'bash');
-    fs.writeFileSync(path.join(tools, 'liquibase'), `#!/bin/sh\nexec bash "${liquibaseHome}/liquibase" "$@"\n`, { mode: 0o755 });
   });
   afterAll(() => pg?.stop());
 
-  const changelogDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'changelog-'));
+  const changelogDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'changelog-'));
+    fs.chmodSync(dir, 0o755);
+    return dir;
+  };
+  const writeChangelog = (dir: string, text: string) => {
+    fs.writeFileSync(path.join(dir, 'changelog.sql'), text);
+    fs.chmodSync(path.join(dir, 'changelog.sql'), 0o644);
+  };
   const changeset = (id: number, sql: string) => `--changeset shop:${id}\n${sql}\n`;
 
   function liquibaseContainer(): any {
@@ -177,11 +186,21 @@ describe('MigrationInit runs Liquibase for real against PostgreSQL', () => {
     return containers[0];
   }
 
-  const run = (dir: string) => runContainer(liquibaseContainer(), {
-    // secretKeyRef values, and the ConfigMap mount standing in at a temp dir
-    env: { LIQUIBASE_COMMAND_USERNAME: 'shop', LIQUIBASE_COMMAND_PASSWORD: password, LIQUIBASE_SEARCH_PATH: dir, HOME: dir },
-    extraPath: [tools],
-    killAfterMs: 120_000,
+  /** Runs the step as PID 1 with its uid, the ConfigMap volume holding `dir`; the secret's values as the kubelet resolves them. */
+  const run = (dir: string, secretPassword = password) => {
+    const container = liquibaseContainer();
+    const migrations = container.volumeMounts.find((m: any) => m.mountPath === '/liquibase/changelog').name;
+    return runContainer(container, {
+      env: { LIQUIBASE_COMMAND_USERNAME: 'shop', LIQUIBASE_COMMAND_PASSWORD: secretPassword, PATH: '/opt/liquibase:/usr/local/bin:/bin' },
+      volumes: { [migrations]: dir },
+      mounts: { '/opt/liquibase': liquibaseHome },
+      tools: ['java', 'bash'],
+      killAfterMs: 120_000,
+    });
+  };
+
+  test('the container runs as its restricted uid', () => {
+    expect(liquibaseContainer().securityContext).toMatchObject({ runAsUser: 65532, runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
   });
 
   test('applies two migrations in order, re-runs as a no-op, and fails clearly on a broken one', async () => {
@@ -189,7 +208,7 @@ describe('MigrationInit runs Liquibase for real against PostgreSQL', () => {
     const log = '--liquibase formatted sql\n' +
       changeset(1, 'CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);') +
       changeset(2, "INSERT INTO customers VALUES (1, 'Ada');");
-    fs.writeFileSync(path.join(dir, 'changelog.sql'), log);
+    writeChangelog(dir, log);
 
     const first = await run(dir);
     expect(first.output).toContain('Liquibase command \'update\' was executed successfully');
@@ -202,7 +221,7 @@ describe('MigrationInit runs Liquibase for real against PostgreSQL', () => {
     expect(again.output).toMatch(/Run:\s+0/);
     expect(pg.psql('SELECT count(*) FROM databasechangelog', 'shop')).toBe('2');
 
-    fs.writeFileSync(path.join(dir, 'changelog.sql'), log + changeset(3, 'ALTER TABLE customers ADD COLUMN email text NOT NUL;'));
+    writeChangelog(dir, log + changeset(3, 'ALTER TABLE customers ADD COLUMN email text NOT NUL;'));
     const broken = await run(dir);
     expect(broken.code).not.toBe(0);
     expect(broken.output).toMatch(/syntax error at or near "NUL"/);
@@ -212,12 +231,8 @@ describe('MigrationInit runs Liquibase for real against PostgreSQL', () => {
 
   test('a wrong password fails with the database\'s own message', async () => {
     const dir = changelogDir();
-    fs.writeFileSync(path.join(dir, 'changelog.sql'), '--liquibase formatted sql\n' + changeset(1, 'SELECT 1;'));
-    const result = await runContainer(liquibaseContainer(), {
-      env: { LIQUIBASE_COMMAND_USERNAME: 'shop', LIQUIBASE_COMMAND_PASSWORD: 'wrong', LIQUIBASE_SEARCH_PATH: dir, HOME: dir },
-      extraPath: [tools],
-      killAfterMs: 120_000,
-    });
+    writeChangelog(dir, '--liquibase formatted sql\n' + changeset(1, 'SELECT 1;'));
+    const result = await run(dir, 'wrong');
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/password authentication failed for user "shop"/);
   });

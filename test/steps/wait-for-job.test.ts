@@ -1,15 +1,14 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   DatabaseConnection, InitSequence, MigrationJob, MigrationSource, MigrationTool, WaitForJob, WaitForService, WaitTarget,
 } from '../../src';
-import { runContainer, RunResult, toolPath } from '../util/busybox';
+import { BusyboxBuild, forEachBusybox, runContainer, RunOptions, RunResult, whenOutput } from '../util/container';
 import { newChart } from '../util/fixtures';
-import { podSpecOf, synthValid } from '../util/manifest';
-import { httpServer, LocalServer } from '../util/servers';
+import { kubeApi, KubeApi, SERVICE_ACCOUNT_DIR } from '../util/kube-api';
+import { initContainersOf, podSpecOf, synthValid } from '../util/manifest';
 
 function migrationChart() {
   const chart = newChart();
@@ -96,76 +95,141 @@ describe('MigrationJob', () => {
   });
 });
 
-describe('WaitForJob runs for real against a stand-in Kubernetes API', () => {
-  const curl = toolPath('curl');
-  const servers: LocalServer[] = [];
-  afterEach(async () => { await Promise.all(servers.splice(0).map(s => s.close())); });
+describe('WaitForJob runs in its container against a stand-in Kubernetes API that decides from the synthesized RBAC', () => {
+  const NS = 'shop';
+  const apis: KubeApi[] = [];
+  afterEach(async () => { await Promise.all(apis.splice(0).map(a => a.close())); });
 
-  const jobJson = (status: object) => JSON.stringify({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'schema' }, status });
-  const complete = { succeeded: 1, conditions: [{ type: 'Complete', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z' }] };
+  const at = '2026-01-01T00:00:00Z';
+  const running = { active: 1, startTime: at };
+  // As Kubernetes 1.31+ reports them: SuccessCriteriaMet/FailureTarget come first.
+  const complete = {
+    succeeded: 1,
+    conditions: [
+      { type: 'SuccessCriteriaMet', status: 'True', lastProbeTime: at, lastTransitionTime: at, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+      { type: 'Complete', status: 'True', lastProbeTime: at, lastTransitionTime: at, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' },
+    ],
+  };
   const failed = {
     failed: 1,
-    conditions: [{ type: 'Failed', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:00Z', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }],
+    conditions: [
+      { type: 'FailureTarget', status: 'True', lastProbeTime: at, lastTransitionTime: at, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
+      { type: 'Failed', status: 'True', lastProbeTime: at, lastTransitionTime: at, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
+    ],
   };
 
-  async function run(responses: Array<[number, string]>, timeout = 10): Promise<RunResult & { auth: string[]; urls: string[] }> {
-    const auth: string[] = [];
-    const urls: string[] = [];
-    const api = await httpServer((req, res) => {
-      auth.push(req.headers.authorization ?? '');
-      urls.push(req.url!);
-      const [code, body] = responses[Math.min(urls.length - 1, responses.length - 1)];
-      res.writeHead(code, { 'Content-Type': 'application/json' });
-      res.end(body);
-    });
-    servers.push(api);
-    const sa = fs.mkdtempSync(path.join(os.tmpdir(), 'sa-'));
-    fs.writeFileSync(path.join(sa, 'token'), 'token-123');
-    fs.writeFileSync(path.join(sa, 'namespace'), 'shop');
-    fs.writeFileSync(path.join(sa, 'ca.crt'), '');
+  interface Run {
+    /** Job statuses served in turn; undefined: not created yet. */
+    readonly statuses: Array<object | undefined>;
+    readonly timeout?: number;
+    /** Changes the synthesized objects before the API and the kubelet see them. */
+    readonly alter?: (objects: any[]) => void;
+    /** Changes the service account mount the kubelet made. */
+    readonly alterMount?: (dir: string) => void;
+    readonly sigtermWhen?: RunOptions['sigtermWhen'];
+    /** Stop the API before the step starts. */
+    readonly apiDown?: boolean;
+  }
+
+  async function run(busybox: BusyboxBuild, options: Run): Promise<RunResult & { api: KubeApi; account: string }> {
     const chart = newChart();
     const job = new kplus.Job(chart, 'schema', { metadata: { name: 'schema' }, containers: [{ name: 'm', image: 'm:1.0' }] });
     const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
-    InitSequence.of(pod).add(new WaitForJob(chart, 'wait', { job, timeout: Duration.seconds(timeout) }));
-    const container = podSpecOf(synthValid(chart).find(o => o.kind === 'Pod')).initContainers[0];
+    InitSequence.of(pod).add(new WaitForJob(chart, 'wait', { job, timeout: Duration.seconds(options.timeout ?? 10) }));
+    const objects = synthValid(chart);
+    options.alter?.(objects);
+    const [container] = initContainersOf(objects, 'Pod');
+    const spec = podSpecOf(objects.find(o => o.kind === 'Pod'));
+    const api = await kubeApi(objects, NS);
+    apis.push(api);
+    api.setJob(NS, 'schema', ...options.statuses);
+    const mount = api.serviceAccountMount(spec, NS);
+    if (mount) options.alterMount?.(mount);
+    if (options.apiDown) await api.close();
     const result = await runContainer(container, {
-      env: { KUBE_API_URL: `http://127.0.0.1:${api.port}`, KUBE_SERVICE_ACCOUNT_DIR: sa },
-      extraPath: [curl],
+      busybox,
+      env: api.serviceEnv,
+      mounts: mount ? { [SERVICE_ACCOUNT_DIR]: mount } : {},
+      tools: ['curl'],
       killAfterMs: 30_000,
+      sigtermWhen: options.sigtermWhen,
     });
-    return { ...result, auth, urls };
+    return { ...result, api, account: spec.serviceAccountName };
   }
 
-  test('not found, then running, then complete: exits 0 with one line per state', async () => {
-    const r = await run([[404, '{"kind":"Status"}'], [200, jobJson({ active: 1 })], [200, jobJson({ active: 1 })], [200, jobJson(complete)]]);
-    expect(r.code).toBe(0);
-    expect(r.urls.every(u => u === '/apis/batch/v1/namespaces/shop/jobs/schema')).toBe(true);
-    expect(r.auth.every(a => a === 'Bearer token-123')).toBe(true);
-    expect(r.output.trim().split('\n')).toEqual([
-      'wait-for-job: job shop/schema not found yet',
-      'wait-for-job: job shop/schema running (active 1, failed pods 0)',
-      'wait-for-job: job shop/schema completed',
-    ]);
-  });
+  const forbidden = (account: string) => 'wait-for-job: not allowed to read job shop/schema (HTTP 403): jobs.batch "schema" is forbidden: ' +
+    `User "system:serviceaccount:shop:${account}" cannot get resource "jobs" in API group "batch" in the namespace "shop"; ` +
+    "the pod's service account needs get on jobs (RBAC)";
 
-  test('a failed Job fails the step at once, with its reason', async () => {
-    const r = await run([[200, jobJson({ active: 1 })], [200, JSON.stringify(JSON.parse(jobJson(failed)), null, 2)]]);
-    expect(r.code).toBe(1);
-    expect(r.urls).toHaveLength(2);
-    expect(r.output.trim().split('\n').pop()).toBe('wait-for-job: job shop/schema failed: BackoffLimitExceeded: Job has reached the specified backoff limit');
-  });
+  forEachBusybox(busybox => {
+    test('with the synthesized wiring: not found, then running, then complete; one line per state, exit 0', async () => {
+      const r = await run(busybox, { statuses: [undefined, running, running, complete] });
+      expect(r.output.trim().split('\n')).toEqual([
+        'wait-for-job: job shop/schema not found yet',
+        'wait-for-job: job shop/schema running (active 1, failed pods 0)',
+        'wait-for-job: job shop/schema completed',
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.api.requests.map(q => [q.url, q.user, q.code])).toEqual([
+        ...[404, 200, 200, 200].map(code => ['/apis/batch/v1/namespaces/shop/jobs/schema', `system:serviceaccount:shop:${r.account}`, code]),
+      ]);
+    });
 
-  test('missing RBAC fails at once with the fix', async () => {
-    const r = await run([[403, '{"kind":"Status","reason":"Forbidden"}']]);
-    expect(r.code).toBe(1);
-    expect(r.output.trim()).toBe("wait-for-job: not allowed to read job shop/schema (HTTP 403): the pod's service account needs get on jobs (RBAC)");
-  });
+    test('a failed Job fails the step at once, with its reason', async () => {
+      const r = await run(busybox, { statuses: [running, failed] });
+      expect(r.lastLine).toBe('wait-for-job: job shop/schema failed: BackoffLimitExceeded: Job has reached the specified backoff limit');
+      expect(r.code).toBe(1);
+      expect(r.api.requests).toHaveLength(2);
+    });
 
-  test('a Job that never finishes times out, naming its last state', async () => {
-    const r = await run([[200, jobJson({ active: 1, failed: 2 })]], 2);
-    expect(r.code).toBe(1);
-    expect(r.ms).toBeLessThan(6000);
-    expect(r.output.trim().split('\n').pop()).toBe('wait-for-job: timed out after 2s waiting for job shop/schema; last state: running (active 1, failed pods 2)');
+    test('a Job that never finishes times out, naming its last state', async () => {
+      const r = await run(busybox, { statuses: [{ active: 1, failed: 2 }], timeout: 2 });
+      expect(r.lastLine).toBe('wait-for-job: timed out after 2s waiting for job shop/schema; last state: running (active 1, failed pods 2)');
+      expect(r.code).toBe(1);
+      expect(r.ms).toBeLessThan(5000);
+    });
+
+    test('an API that refuses connections: retried until the timeout, which names the refusal', async () => {
+      const r = await run(busybox, { statuses: [complete], timeout: 2, apiDown: true });
+      expect(r.lastLine).toMatch(/^wait-for-job: timed out after 2s waiting for job shop\/schema; last state: API unreachable: Failed to connect to 127.0.0.1 port \d+ .*(Connection refused|Could not connect to server|Couldn't connect to server)$/);
+      expect(r.code).toBe(1);
+    });
+
+    test('SIGTERM while it waits for a running Job: exits 143 within 1 s', async () => {
+      const r = await run(busybox, { statuses: [running], timeout: 60, sigtermWhen: whenOutput(/running/) });
+      expect(r.code).toBe(143);
+      expect(r.exitAfterSigtermMs).toBeLessThan(1000);
+      expect(r.lastLine).toBe('wait-for-job: stopped by SIGTERM');
+    });
+
+    // The API allows nothing by fiat: each change to the synthesized RBAC below is refused.
+    test.each<[string, (objects: any[]) => void]>([
+      ['the RoleBinding removed', objects => { objects.splice(objects.findIndex(o => o.kind === 'RoleBinding'), 1); }],
+      ['the Role removed', objects => { objects.splice(objects.findIndex(o => o.kind === 'Role'), 1); }],
+      ['the Role naming another Job', objects => { objects.find(o => o.kind === 'Role').rules[0].resourceNames = ['other']; }],
+      ['the Role without get', objects => { objects.find(o => o.kind === 'Role').rules[0].verbs = ['list', 'watch']; }],
+      ['the Role on the core API group', objects => { objects.find(o => o.kind === 'Role').rules[0].apiGroups = ['']; }],
+      ['the binding for another service account', objects => { objects.find(o => o.kind === 'RoleBinding').subjects[0].name = 'someone-else'; }],
+      ['the binding\'s account in another namespace', objects => { objects.find(o => o.kind === 'RoleBinding').subjects[0].namespace = 'other'; }],
+    ])('RBAC with %s: 403, and the step says which permission is missing', async (_change, alter) => {
+      const r = await run(busybox, { statuses: [complete], alter });
+      expect(r.lastLine).toBe(forbidden(r.account));
+      expect(r.code).toBe(1);
+      expect(r.api.requests.map(q => q.code)).toEqual([403]);
+    });
+
+    test('a token the API did not issue: 401, at once', async () => {
+      const r = await run(busybox, { statuses: [complete], alterMount: dir => fs.writeFileSync(path.join(dir, 'token'), 'forged') });
+      expect(r.lastLine).toBe('wait-for-job: the API rejected the service account token (HTTP 401): Unauthorized');
+      expect(r.code).toBe(1);
+    });
+
+    test('without automountServiceAccountToken on the pod no token is mounted (the account opts out), and the step says so', async () => {
+      const r = await run(busybox, { statuses: [complete], alter: objects => { delete podSpecOf(objects.find(o => o.kind === 'Pod')).automountServiceAccountToken; } });
+      expect(r.lastLine).toBe(`wait-for-job: no service account token at ${SERVICE_ACCOUNT_DIR}/token; the pod needs automountServiceAccountToken`);
+      expect(r.code).toBe(1);
+      expect(r.api.requests).toEqual([]);
+    });
   });
 });
 

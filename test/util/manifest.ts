@@ -9,6 +9,7 @@ import * as batch from 'kubernetes-models/batch/v1';
 import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as core from 'kubernetes-models/v1';
+import { rememberPod } from './container';
 import { InitContainerPolicy } from '../../src';
 
 type Json = any;
@@ -106,5 +107,9 @@ export function synthValid(chart: Chart, options: { restricted?: boolean } = {})
 /** The init containers of the first pod-bearing object of a synthesized chart. */
 export function initContainersOf(objects: Json[], kind?: string): Json[] {
   const obj = objects.find(o => podSpecOf(o) && (!kind || o.kind === kind));
-  return podSpecOf(obj)?.initContainers ?? [];
+  const spec = podSpecOf(obj);
+  const containers: Json[] = spec?.initContainers ?? [];
+  // runContainer then knows the pod's volumes and fsGroup.
+  for (const c of [...containers, ...spec?.containers ?? []]) rememberPod(c, spec);
+  return containers;
 }
