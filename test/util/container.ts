@@ -83,6 +83,13 @@ function toolDir(tools: string[]): string {
   return dir;
 }
 
+/**
+ * The sandbox's mounts must not reach the host. unshare makes the new mount namespace private by
+ * remounting "/", which fails in a chroot (its "/" is no mount point); where no mount is shared
+ * (no "shared:" in mountinfo, as in the fresh-machine chroot) nothing propagates anyway.
+ */
+const PROPAGATION = /\bshared:\d+/.test(fs.readFileSync('/proc/self/mountinfo', 'utf8')) ? 'private' : 'unchanged';
+
 let loopbackChecked = false;
 
 /** The tests' network must be loopback only: a script must not reach, or depend on, anything else. */
@@ -223,7 +230,7 @@ export async function runContainer(container: any, options: RunOptions = {}): Pr
   };
   const readOnlyRoot = container.securityContext?.readOnlyRootFilesystem === true;
   const sandboxArgs = [
-    '--pid', '--fork', '--mount', '--uts', '--propagation', 'private', '--kill-child=SIGKILL', '--',
+    '--pid', '--fork', '--mount', '--uts', '--propagation', PROPAGATION, '--kill-child=SIGKILL', '--',
     'bash', path.join(__dirname, 'sandbox.sh'), root,
     ...volumeMounts(container, pod, options),
     '--rootfs', readOnlyRoot ? 'ro' : 'rw', '--hostname', 'test-pod', '--',
