@@ -36,6 +36,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   },
 });
 
+// projen silences jsii's reserved-word warning; a public name that is a keyword in a
+// target language (C#'s `ref`) breaks that language's bindings, so it stays on.
+project.compileTask.reset('jsii');
+project.watchTask.reset('jsii -w');
+
 project.gitignore.exclude('/examples/dist/');
 // The package ships lib/, assets/ (the init scripts) and API.md; not the repo's apps and tooling.
 project.npmignore?.exclude('/examples/', '/bench/', '/.ci/');

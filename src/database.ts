@@ -1,5 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
-import { assertPort, hostPort, normalizeHost, serviceEndpoint } from './endpoint';
+import { assertPort, hostPort, normalizeHost, serviceEndpoint } from './private/endpoint';
+import { brand } from './private/identity';
+import { DATABASE_CONNECTION_BRAND } from './private/migration-brands';
 import { WaitTarget } from './steps/wait-target';
 
 /**
@@ -95,6 +97,7 @@ export class DatabaseConnection {
 
   constructor(props: DatabaseConnectionProps) {
     const owner = 'DatabaseConnection';
+    brand(this, DATABASE_CONNECTION_BRAND);
     this.props = props;
     this.engine = props.engine ?? DatabaseEngine.POSTGRESQL;
     if ((props.host === undefined) === (props.service === undefined)) {

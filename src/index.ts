@@ -16,4 +16,5 @@ export * from './steps/certificate-check-init';
 export * from './steps/volume-permissions-init';
 export * from './steps/env-file-init';
 export * from './policy/init-container-policy';
+export * from './app-container-hardening';
 export * from './plan/init-plan';

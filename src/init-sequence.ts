@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep } from './init-step';
-import { assertWorkload } from './private/pod-spec-path';
+import { assertWorkload, brand, brandOf, INIT_STEP_BRAND, twoCopiesError } from './private/identity';
 import { WorkloadInit } from './private/workload-init';
 
 /**
@@ -35,6 +35,7 @@ export class InitSequence extends Construct {
     assertWorkload('InitSequence.of', workload);
     const existing = workload.node.tryFindChild(SEQUENCE_ID);
     if (existing instanceof InitSequence) return existing;
+    if (existing) throw twoCopiesError(`InitSequence.of(${workload.node.path})`, 'its init sequence', brandOf(existing, SEQUENCE_BRAND) ?? 'unknown');
     return new InitSequence(workload, SEQUENCE_ID).applyTo(workload);
   }
 
@@ -43,6 +44,7 @@ export class InitSequence extends Construct {
 
   constructor(scope: Construct, id: string, props: InitSequenceProps = {}) {
     super(scope, id);
+    brand(this, SEQUENCE_BRAND);
     this.add(...props.steps ?? []);
   }
 
@@ -63,6 +65,8 @@ export class InitSequence extends Construct {
   public add(...steps: InitStep[]): InitSequence {
     for (const step of steps) {
       if (!(step instanceof InitStep)) {
+        const other = brandOf(step, INIT_STEP_BRAND);
+        if (other) throw twoCopiesError(`InitSequence ${this.node.path}`, `step ${(step as InitStep).node.path}`, other);
         throw new Error(`InitSequence ${this.node.path}: add() takes InitStep objects; got ${String(step)}`);
       }
       if (this._steps.includes(step)) {
@@ -91,3 +95,4 @@ export class InitSequence extends Construct {
 }
 
 const SEQUENCE_ID = 'InitSequence';
+const SEQUENCE_BRAND = Symbol.for('cdk8s-init.InitSequence');

@@ -1,11 +1,13 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { assertSafeEnv } from './env';
-import { assertPinnedImage } from './image';
-import { assertMountPath, assertNoOverlappingMounts } from './mount-paths';
-import { assertDns1123Label, suffixedLabel, toDns1123Label } from './names';
-import { withDefaultResources } from './resources';
+import { addSecretKeyValidation, assertSafeEnv } from './private/env';
+import { brand, INIT_STEP_BRAND } from './private/identity';
+import { assertPinnedImage } from './private/image';
+import { assertAbsolutePath, assertMountPath, assertNoOverlappingMounts } from './private/mount-paths';
+import { assertDns1123Label, suffixedLabel, toDns1123Label } from './private/names';
+import { withDefaultResources } from './private/resources';
+import { timeoutSeconds } from './private/step-values';
 import { SharedVolume, SharedVolumeMount } from './shared-volume';
 import { StepSecurity } from './step-security';
 
@@ -178,6 +180,7 @@ export class InitStep extends Construct {
 
   constructor(scope: Construct, id: string, props: InitStepProps) {
     super(scope, id);
+    brand(this, INIT_STEP_BRAND);
     const owner = `${this.constructor.name} ${this.node.path}`;
 
     this.name = props.name ?? toDns1123Label(id);
@@ -189,7 +192,8 @@ export class InitStep extends Construct {
     this.args = props.args;
     this.env = { ...props.env };
     assertSafeEnv(owner, this.env);
-    if (props.workingDir !== undefined) assertMountPath(owner, props.workingDir);
+    addSecretKeyValidation(this, () => this.env);
+    if (props.workingDir !== undefined) assertAbsolutePath(owner, 'workingDir', props.workingDir);
     this.workingDir = props.workingDir;
 
     this.reads = [...props.reads ?? []];
@@ -207,14 +211,18 @@ export class InitStep extends Construct {
 
     this.resources = withDefaultResources(props.resources);
     this.security = props.security ?? StepSecurity.restricted();
+    if (props.timeout !== undefined) timeoutSeconds(owner, 'timeout', props.timeout);
     this.timeout = props.timeout;
     this.description = props.description;
   }
 
   /**
-   * The cdk8s-plus container props of this step.
+   * The cdk8s-plus container props of this step. The workload's model adds what
+   * cdk8s-plus-27 cannot express (seccomp, capabilities, termination message
+   * policy) when it renders, so these alone are not the hardened container.
+   * @internal
    */
-  public toContainerProps(): kplus.ContainerProps {
+  public _toContainerProps(): kplus.ContainerProps {
     const mount = (m: SharedVolumeMount, readOnly: boolean): kplus.VolumeMount => ({
       path: m.path, volume: m.volume.volume, readOnly, subPath: m.subPath,
     });

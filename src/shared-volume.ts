@@ -1,8 +1,9 @@
-import { Size } from 'cdk8s';
+import { Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { assertMountPath } from './mount-paths';
-import { assertDns1123Label, toDns1123Label } from './names';
+import { assertMountPath } from './private/mount-paths';
+import { assertDns1123Label, toDns1123Label } from './private/names';
+import { stepOwner } from './private/step-values';
 
 /**
  * Properties of a `SharedVolume`.
@@ -24,7 +25,8 @@ export interface SharedVolumeProps {
   readonly medium?: kplus.EmptyDirMedium;
 
   /**
-   * Size limit of the emptyDir; the pod is evicted when it is exceeded.
+   * Size limit of the emptyDir, a whole number of MiB and at least 1 MiB; the
+   * pod is evicted when it is exceeded.
    *
    * @default - no limit
    */
@@ -106,16 +108,21 @@ export class SharedVolume extends Construct {
   private readonly writtenIn = new Set<kplus.AbstractPod>();
 
   constructor(scope: Construct, id: string, props: SharedVolumeProps = {}) {
-    super(scope, id);
+    const owner = stepOwner('SharedVolume', scope, id);
+    const name = props.volume ? props.volume.name : props.name ?? toDns1123Label(id);
     if (props.volume) {
       if (props.name !== undefined || props.medium !== undefined || props.sizeLimit !== undefined) {
-        throw new Error(`SharedVolume ${this.node.path}: name, medium and sizeLimit apply only to a new emptyDir, not to an existing volume ("${props.volume.name}")`);
+        throw new Error(`${owner}: name, medium and sizeLimit apply only to a new emptyDir, not to an existing volume ("${props.volume.name}")`);
       }
-      this.volume = props.volume;
-      this.name = props.volume.name;
     } else {
-      this.name = props.name ?? toDns1123Label(id);
-      assertDns1123Label(`SharedVolume ${this.node.path}`, 'volume name', this.name);
+      assertDns1123Label(owner, 'volume name', name);
+      if (props.sizeLimit !== undefined) assertSizeLimit(owner, props.sizeLimit);
+    }
+    super(scope, id);
+    this.name = name;
+    if (props.volume) {
+      this.volume = props.volume;
+    } else {
       this.volume = kplus.Volume.fromEmptyDir(this, 'Volume', this.name, {
         medium: props.medium,
         sizeLimit: props.sizeLimit,
@@ -164,5 +171,14 @@ export class SharedVolume extends Construct {
     return this.mountedIn
       .filter(c => !written.some(w => w.containers.includes(c)))
       .map(c => `container "${c.name}" reads shared volume "${this.name}" but no init step of its workload writes it`);
+  }
+}
+
+/** cdk8s-plus writes the limit in Mi, and the API server takes 0 as a limit nothing fits in. */
+function assertSizeLimit(owner: string, size: Size): void {
+  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (!(kib >= 1024 && kib % 1024 === 0)) {
+    const given = Number.isFinite(kib) && kib % 1024 === 0 ? `${kib / 1024} MiB` : `${kib} KiB`;
+    throw new Error(`${owner}: sizeLimit ${given} must be a whole number of MiB, at least 1 (e.g. Size.mebibytes(64))`);
   }
 }

@@ -1,21 +1,33 @@
 import * as kplus from 'cdk8s-plus-27';
+import { RULE } from './policy/rules';
 
 /** The uid/gid steps run as by default: "nonroot" in distroless images, unused in busybox. */
 export const DEFAULT_STEP_UID = 65532;
+
+/** The largest uid/gid the API server accepts (an int32). */
+const MAX_ID = 2147483647;
+
+/** `id` unless it is not an integer the API server accepts as a uid/gid. */
+function assertId(method: string, what: 'user' | 'group', id: number): number {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_ID) {
+    throw new Error(`StepSecurity.${method}: ${what} ${String(id)} is not a valid ${what === 'user' ? 'uid' : 'gid'}; give an integer from 0 to ${MAX_ID}`);
+  }
+  return id;
+}
 
 /**
  * Options for the restricted (default) security profile.
  */
 export interface RestrictedSecurityOptions {
   /**
-   * UID the step runs as. Must not be 0.
+   * UID the step runs as: an integer from 1 to 2147483647.
    *
    * @default 65532
    */
   readonly user?: number;
 
   /**
-   * GID the step runs as.
+   * GID the step runs as: an integer from 0 to 2147483647.
    *
    * @default 65532
    */
@@ -33,14 +45,14 @@ export interface SecurityOptOutOptions {
   readonly reason: string;
 
   /**
-   * UID the step runs as; 0 runs it as root.
+   * UID the step runs as (0 to 2147483647); 0 runs it as root.
    *
    * @default 0
    */
   readonly user?: number;
 
   /**
-   * GID the step runs as.
+   * GID the step runs as (0 to 2147483647).
    *
    * @default 0
    */
@@ -68,20 +80,21 @@ export interface SecurityOptOutOptions {
  * Every step is restricted by default (Pod Security Standards "restricted":
  * non-root uid, no privilege escalation, ALL capabilities dropped, seccomp
  * RuntimeDefault, read-only root filesystem). Leaving that profile takes an
- * explicit `StepSecurity.optOut()` with a reason.
+ * explicit `StepSecurity.optOut()` with a reason, which waives only the
+ * policy rules the opt-out actually breaks (`waivedRules`).
  */
 export class StepSecurity {
   /**
    * The restricted profile (the default).
    */
   public static restricted(options: RestrictedSecurityOptions = {}): StepSecurity {
-    const user = options.user ?? DEFAULT_STEP_UID;
-    if (!Number.isInteger(user) || user <= 0) {
-      throw new Error(`StepSecurity.restricted: user ${user} is not a non-root uid; use StepSecurity.optOut() to run as root`);
+    const user = assertId('restricted', 'user', options.user ?? DEFAULT_STEP_UID);
+    if (user === 0) {
+      throw new Error('StepSecurity.restricted: user 0 is not a non-root uid; use StepSecurity.optOut() to run as root');
     }
-    return new StepSecurity(true, undefined, {
+    return new StepSecurity(undefined, {
       user,
-      group: options.group ?? DEFAULT_STEP_UID,
+      group: assertId('restricted', 'group', options.group ?? DEFAULT_STEP_UID),
       ensureNonRoot: true,
       privileged: false,
       allowPrivilegeEscalation: false,
@@ -93,15 +106,19 @@ export class StepSecurity {
    * Leaves the restricted profile for one step, for a documented reason.
    * ALL capabilities are still dropped before `addCapabilities` are added,
    * privilege escalation stays off and seccomp stays RuntimeDefault.
+   *
+   * The reason is recorded on the pod as one waiver per policy rule the
+   * opt-out breaks (running as root, each added capability, a writable root
+   * filesystem), so it cannot waive anything else, e.g. `privileged`.
    */
   public static optOut(options: SecurityOptOutOptions): StepSecurity {
     if (!options.reason || options.reason.trim() === '') {
       throw new Error('StepSecurity.optOut: a reason is required');
     }
-    const user = options.user ?? 0;
-    return new StepSecurity(false, options.reason.trim(), {
+    const user = assertId('optOut', 'user', options.user ?? 0);
+    return new StepSecurity(options.reason.trim(), {
       user,
-      group: options.group ?? 0,
+      group: assertId('optOut', 'group', options.group ?? 0),
       ensureNonRoot: user !== 0,
       privileged: false,
       allowPrivilegeEscalation: false,
@@ -109,11 +126,26 @@ export class StepSecurity {
     }, options.addCapabilities ?? []);
   }
 
-  /** Whether this meets the Pod Security Standards "restricted" profile. */
+  /**
+   * Whether this meets the Pod Security Standards "restricted" profile and
+   * keeps the root filesystem read-only (no rule is waived).
+   */
   public readonly isRestricted: boolean;
 
-  /** Why the step opted out of the restricted profile, if it did. */
+  /**
+   * Why the step opted out of the restricted profile.
+   *
+   * @default - none: the step did not opt out
+   */
   public readonly optOutReason?: string;
+
+  /**
+   * The policy rules this opt-out breaks and so waives, as written in the
+   * pod's waiver annotations: "run-as-non-root", "read-only-root-filesystem",
+   * and "capabilities.<NAME>" per added capability (NET_BIND_SERVICE needs none).
+   * Empty for the restricted profile. See RULES.md.
+   */
+  public readonly waivedRules: string[];
 
   /** The cdk8s-plus container security context (capabilities are added separately). */
   public readonly context: kplus.ContainerSecurityContextProps;
@@ -125,14 +157,19 @@ export class StepSecurity {
   public readonly addedCapabilities: string[];
 
   private constructor(
-    isRestricted: boolean,
     optOutReason: string | undefined,
     context: kplus.ContainerSecurityContextProps,
     addCapabilities: kplus.Capability[],
   ) {
-    this.isRestricted = isRestricted;
     this.optOutReason = optOutReason;
     this.context = context;
     this.addedCapabilities = addCapabilities.map(c => String(c).replace(/^CAP_/, ''));
+    // What the opt-out changes, rule by rule; the policy's findings for this container use the same ids.
+    this.waivedRules = [
+      ...context.user === 0 ? [RULE.RUN_AS_NON_ROOT] : [],
+      ...this.addedCapabilities.filter(c => c !== 'NET_BIND_SERVICE').map(c => `${RULE.CAPABILITIES}.${c}`),
+      ...context.readOnlyRootFilesystem === false ? [RULE.READ_ONLY_ROOT_FILESYSTEM] : [],
+    ];
+    this.isRestricted = this.waivedRules.length === 0;
   }
 }

@@ -140,7 +140,7 @@ describe('InitStep', () => {
       expect(make({ env: { 'MY-VAR': kplus.EnvValue.fromValue('x') } })).toThrow('environment variable name "MY-VAR" is not a valid identifier');
     });
     test('a relative workingDir', () => {
-      expect(make({ workingDir: 'tmp' })).toThrow('mount path "tmp" must be absolute');
+      expect(make({ workingDir: 'tmp' })).toThrow('workingDir "tmp" must be absolute');
     });
     test('a non-SharedVolume in writes', () => {
       expect(make({ writes: [{ volume: {} as any, path: '/x' }] })).toThrow(/reads\/writes take SharedVolume objects/);
@@ -174,6 +174,10 @@ describe('StepSecurity', () => {
       capabilities: { drop: ['ALL'], add: ['CHOWN', 'FOWNER'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(objects[0].metadata.annotations).toEqual({ 'security.cdk8s-init.io/chown': 'chown the data volume' });
+    expect(objects[0].metadata.annotations).toEqual({
+      'chown.waivers.cdk8s-init.io/run-as-non-root': 'chown the data volume',
+      'chown.waivers.cdk8s-init.io/capabilities.CHOWN': 'chown the data volume',
+      'chown.waivers.cdk8s-init.io/capabilities.FOWNER': 'chown the data volume',
+    });
   });
 });

@@ -18,7 +18,7 @@ import { App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, EnvFileInit, InitContainerPolicy, InitPlan,
+  AppContainerHardening, CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, EnvFileInit, InitContainerPolicy, InitPlan,
   InitSequence, InitStep, MigrationInit, MigrationJob, MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit,
   WaitForService, WaitTarget,
 } from 'cdk8s-init';

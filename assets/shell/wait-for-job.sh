@@ -58,7 +58,7 @@ report() {
 }
 
 main() {
-  [ -r "$SA_DIR/token" ] || fail "no service account token at $SA_DIR/token; the pod needs automountServiceAccountToken"
+  [ -r "$SA_DIR/token" ] || fail "no service account token at $SA_DIR/token; the step needs its projected token volume (WaitForJob adds it)"
   ns=${JOB_NAMESPACE:-$(cat "$SA_DIR/namespace")}
   job="$ns/$JOB_NAME"
   host=${KUBERNETES_SERVICE_HOST:-kubernetes.default.svc}

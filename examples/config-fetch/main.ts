@@ -7,7 +7,7 @@
 import { App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ConfigFetchInit, ConfigSource, InitSequence, SharedVolume } from '../../src';
+import { AppContainerHardening, ConfigFetchInit, ConfigSource, InitSequence, SharedVolume } from '../../src';
 import { exampleOutdir } from '../outdir';
 
 export class ConfigFetchChart extends Chart {
@@ -31,6 +31,8 @@ export class ConfigFetchChart extends Chart {
     });
     config.mount(web.containers[0], '/etc/app');
     site.mount(web.containers[0], '/usr/share/nginx/html');
+    // drop ALL capabilities and seccomp RuntimeDefault: a restricted namespace admits the pod.
+    AppContainerHardening.restrict(web);
 
     InitSequence.of(web).add(
       new ConfigFetchInit(this, 'fetch-flags', {
@@ -48,7 +50,7 @@ export class ConfigFetchChart extends Chart {
       }),
       new ConfigFetchInit(this, 'fetch-site', {
         volume: site,
-        source: ConfigSource.git({ repository: 'https://git.example.com/web/site.git', ref: 'v3.2.0', subPath: 'public' }),
+        source: ConfigSource.git({ repository: 'https://git.example.com/web/site.git', revision: 'v3.2.0', subPath: 'public' }),
       }),
       new ConfigFetchInit(this, 'render-env', {
         volume: config,

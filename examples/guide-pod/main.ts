@@ -5,7 +5,7 @@
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { InitSequence, InitStep, SharedVolume } from '../../src';
+import { AppContainerHardening, InitSequence, InitStep, SharedVolume } from '../../src';
 import { exampleOutdir } from '../outdir';
 
 export class GuidePodChart extends Chart {
@@ -20,6 +20,8 @@ export class GuidePodChart extends Chart {
       ports: [{ number: 80 }],
     });
     sharedData.mount(app, '/app/data');
+    // Restricted, as the init container is; NET_BIND_SERVICE lets the non-root app listen on port 80.
+    AppContainerHardening.restrict(pod, { netBindService: true });
 
     InitSequence.of(pod).add(new InitStep(this, 'init-myservice', {
       image: 'busybox:1.36.1',

@@ -9,7 +9,8 @@ import { App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  DatabaseConnection, InitSequence, MigrationInit, MigrationJob, MigrationSource, MigrationTool, WaitForService, WaitTarget,
+  AppContainerHardening, DatabaseConnection, InitSequence, MigrationInit, MigrationJob, MigrationSource, MigrationTool, WaitForService,
+  WaitTarget,
 } from '../../src';
 import { exampleOutdir } from '../outdir';
 
@@ -25,6 +26,7 @@ export class MigrationsChart extends Chart {
       replicas: 3,
       containers: [{ name: 'orders', image: 'ghcr.io/example/orders:3.1.0', ports: [{ number: 8080 }] }],
     });
+    AppContainerHardening.restrict(orders);
     InitSequence.of(orders).add(
       new WaitForService(this, 'wait-for-payments', {
         targets: [WaitTarget.httpService(payments, { path: '/healthz' })],
@@ -53,6 +55,7 @@ export class MigrationsChart extends Chart {
       replicas: 2,
       containers: [{ name: 'billing', image: 'ghcr.io/example/billing:2.0.4' }],
     });
+    AppContainerHardening.restrict(billing);
     InitSequence.of(billing).add(billingSchema.waitStep(this, 'wait-for-billing-schema', { timeout: Duration.minutes(15) }));
   }
 }

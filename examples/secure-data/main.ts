@@ -1,14 +1,15 @@
 /**
  * A StatefulSet that starts only with a usable TLS certificate, a data volume
- * owned by its uid, and an env file built from pod fields and a Secret. The
- * chart enforces the init-container policy, so `cdk8s synth` fails on any
- * init container that breaks it (the one recorded opt-out is waived).
+ * writable by its group (the pod's fsGroup: no root chown), and an env file
+ * built from pod fields and a Secret. Its app container is hardened too, and
+ * the chart enforces the policy on the whole pod, so `cdk8s synth` fails on
+ * anything a namespace enforcing the restricted Pod Security level would reject.
  */
 import { App, Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  CertificateCheckInit, EnvFileInit, InitContainerPolicy, InitSequence, SharedVolume, VolumePermissionsInit,
+  AppContainerHardening, CertificateCheckInit, EnvFileInit, InitContainerPolicy, InitSequence, SharedVolume, VolumePermissionsInit,
 } from '../../src';
 import { exampleOutdir } from '../outdir';
 
@@ -36,6 +37,7 @@ export class SecureDataChart extends Chart {
     tls.mount(main, '/etc/search/tls');
     data.mount(main, '/var/lib/search', { readOnly: false });
     settings.mount(main, '/etc/search/env');
+    AppContainerHardening.restrict(search);
 
     InitSequence.of(search).add(
       new CertificateCheckInit(this, 'check-tls', {
@@ -44,7 +46,8 @@ export class SecureDataChart extends Chart {
         dnsNames: ['search.data.svc', '*.search-headless.data.svc'],
         minValidDays: 14,
       }),
-      new VolumePermissionsInit(this, 'own-data', { volume: data, user: 1000, group: 1000, mode: 0o700 }),
+      // Group access is enough for the app (gid 1000): fsGroup, no root chown.
+      new VolumePermissionsInit(this, 'own-data', { volume: data, group: 1000 }),
       new EnvFileInit(this, 'write-env', {
         volume: settings,
         variables: {
@@ -56,7 +59,7 @@ export class SecureDataChart extends Chart {
       }),
     );
 
-    InitContainerPolicy.enforce(this);
+    InitContainerPolicy.enforce(this, { wholePod: true });
   }
 }
 

@@ -5,7 +5,7 @@
 import { App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { InitSequence, WaitForService, WaitTarget } from '../../src';
+import { AppContainerHardening, InitSequence, WaitForService, WaitTarget } from '../../src';
 import { exampleOutdir } from '../outdir';
 
 export class WaitForDepsChart extends Chart {
@@ -17,6 +17,7 @@ export class WaitForDepsChart extends Chart {
     const web = new kplus.Deployment(this, 'web', {
       containers: [{ name: 'web', image: 'ghcr.io/example/web:2.4.1', ports: [{ number: 8080 }] }],
     });
+    AppContainerHardening.restrict(web);
 
     InitSequence.of(web).add(new WaitForService(this, 'wait-for-deps', {
       targets: [

@@ -1,8 +1,11 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { InitStep } from '../init-step';
-import { OPT_OUT_ANNOTATION_PREFIX, WorkloadInit } from '../private/workload-init';
+import { checkPod, podOf } from '../policy/check-pod';
+import { RULE } from '../policy/rules';
+import { waiverReasons } from '../private/waivers';
+import { WorkloadInit } from '../private/workload-init';
 
 /**
  * One init container of a plan.
@@ -14,29 +17,64 @@ export interface PlannedStep {
   readonly name: string;
   /** Image. */
   readonly image: string;
-  /** What the step does ("waits for db:5432", ...); for hand-written containers, their command. */
+  /**
+   * What the step does ("waits for db:5432", ...; a step without a description
+   * shows its command). A hand-written init container is named as such, with
+   * only its executable: its script may be long or hold what should not be in
+   * a document.
+   */
   readonly description: string;
+  /** Whether it is a hand-written init container rather than a cdk8s-init step. */
+  readonly handWritten: boolean;
   /** Volume names mounted read-only. */
   readonly reads: string[];
   /** Volume names mounted read-write. */
   readonly writes: string[];
-  /** The step's timeout in seconds, if it is bounded. */
+  /**
+   * The step's timeout in seconds.
+   *
+   * @default - none: unbounded, or a hand-written container
+   */
   readonly timeoutSeconds?: number;
-  /** Whether it meets the restricted profile (false for a recorded opt-out or unknown). */
+  /**
+   * Whether the synthesized container meets the Pod Security Standards
+   * restricted level and has a read-only root filesystem, as the policy check
+   * sees it (a waived rule still counts as unmet).
+   */
   readonly restricted: boolean;
+  /** The security rules it breaks (see RULES.md), waived or not; empty when restricted. */
+  readonly unmetRules: string[];
+  /**
+   * Why it breaks them, when every one is waived on the pod (a recorded opt-out).
+   *
+   * @default - none: restricted, or a rule is broken without a waiver
+   */
+  readonly optOutReason?: string;
 }
 
 /**
  * CPU (millicores) and memory (MiB); absent where unbounded.
  */
 export interface PodResources {
-  /** CPU request, millicores. */
+  /**
+   * CPU request, millicores.
+   * @default - none
+   */
   readonly cpuRequestMillis?: number;
-  /** CPU limit, millicores. */
+  /**
+   * CPU limit, millicores.
+   * @default - none: unbounded
+   */
   readonly cpuLimitMillis?: number;
-  /** Memory request, MiB. */
+  /**
+   * Memory request, MiB.
+   * @default - none
+   */
   readonly memoryRequestMebibytes?: number;
-  /** Memory limit, MiB. */
+  /**
+   * Memory limit, MiB.
+   * @default - none: unbounded
+   */
   readonly memoryLimitMebibytes?: number;
 }
 
@@ -73,15 +111,18 @@ export class InitPlan {
   public readonly steps: PlannedStep[];
   /** App (main) container names. */
   public readonly appContainers: string[];
-  /** Sum of the step timeouts, if every step is bounded. */
+  /**
+   * Sum of the step timeouts.
+   * @default - none: a step is unbounded (see `unboundedSteps`)
+   */
   public readonly worstCaseStartDelay?: Duration;
   /** Steps without a timeout (which make the start delay unbounded). */
   public readonly unboundedSteps: string[];
-  /** Largest init container value per field: Kubernetes' effective init resources. */
+  /** Largest init container value per field: Kubernetes' effective init resources (all absent without init containers). */
   public readonly initResources: PodResources;
   /** Sum over app containers per field. */
   public readonly appResources: PodResources;
-  /** The pod's effective resources: per field the larger of init and app. */
+  /** The pod's effective resources: per field the larger of init (if any) and app. */
   public readonly podResources: PodResources;
   private readonly appReads: string[];
 
@@ -90,8 +131,17 @@ export class InitPlan {
     const namespace = workload.metadata.namespace;
     this.workload = `${kind} ${namespace ? `${namespace}/` : ''}${workload.name}`;
     const known = new Map<string, InitStep>(WorkloadInit.find(workload)?.steps.map(s => [s.name, s]) ?? []);
-    const annotations: Record<string, string> = workload.podMetadata.toJson().annotations ?? {};
-    this.steps = workload.initContainers.map((c, i) => plannedStep(i + 1, c, known.get(c.name), annotations));
+    // Security as synthesized: what the library adds at synthesis and others' patches included.
+    const pod = podOf(ApiObject.of(workload).toJson())!;
+    const findings = checkPod(pod, false);
+    const security = (name: string): Security => {
+      const unmet = findings.filter(f => f.container === name && (f.podSecurityLevel !== undefined || f.rule === RULE.READ_ONLY_ROOT_FILESYSTEM));
+      return {
+        unmetRules: [...new Set(unmet.map(f => f.rule))],
+        optOutReason: unmet.length > 0 && unmet.every(f => f.waived) ? waiverReasons(pod.annotations, name).join('; ') : undefined,
+      };
+    };
+    this.steps = workload.initContainers.map((c, i) => plannedStep(i + 1, c, known.get(c.name), security(c.name)));
     this.appContainers = workload.containers.map(c => c.name);
     this.appReads = [...new Set(workload.containers.flatMap(c => c.mounts.map(m => m.volume.name)))];
     this.unboundedSteps = this.steps.filter(s => s.timeoutSeconds === undefined).map(s => s.name);
@@ -101,10 +151,12 @@ export class InitPlan {
     const app = workload.containers.map(resourcesOf);
     this.initResources = combine(init, (a, b) => Math.max(a, b));
     this.appResources = combine(app, (a, b) => a + b);
+    // A side without containers does not count: a pod without init containers has the app's resources.
+    const sides = [...init.length ? [this.initResources] : [], ...app.length ? [this.appResources] : []];
     this.podResources = Object.fromEntries(FIELDS.map(f => {
-      const values = [this.initResources[f], this.appResources[f]];
+      const values = sides.map(r => r[f]);
       // A limit missing on either side is unbounded; a missing request counts as 0.
-      if (f.includes('Limit') && values.some(v => v === undefined)) return [f, undefined];
+      if (values.length === 0 || (f.includes('Limit') && values.some(v => v === undefined))) return [f, undefined];
       return [f, Math.max(...values.map(v => v ?? 0))];
     }));
   }
@@ -115,19 +167,22 @@ export class InitPlan {
   public toMarkdown(): string {
     const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
     const list = (xs: string[]) => xs.length ? xs.map(x => `\`${x}\``).join(', ') : '–';
+    const security = (s: PlannedStep) => s.restricted ? 'restricted'
+      : s.optOutReason !== undefined ? `opt-out: ${s.optOutReason}` : `not restricted: ${s.unmetRules.join(', ')}`;
     const rows = this.steps.map(s => `| ${s.position} | \`${s.name}\` | \`${s.image}\` | ${cell(s.description)} | ${list(s.reads)} | ` +
-      `${list(s.writes)} | ${s.timeoutSeconds === undefined ? 'unbounded' : formatSeconds(s.timeoutSeconds)} |${s.restricted ? '' : ' opt-out'}`);
+      `${list(s.writes)} | ${s.timeoutSeconds === undefined ? 'unbounded' : formatSeconds(s.timeoutSeconds)} | ${cell(security(s))} |`);
     const delay = this.worstCaseStartDelay
       ? `**Worst-case start delay:** ${formatSeconds(this.worstCaseStartDelay.toSeconds())} (sum of step timeouts)`
       : `**Worst-case start delay:** unbounded (no timeout: ${list(this.unboundedSteps)})`;
     const res = (label: string, r: PodResources) =>
       `| ${label} | ${cpu(r.cpuRequestMillis)} | ${cpu(r.cpuLimitMillis)} | ${mem(r.memoryRequestMebibytes)} | ${mem(r.memoryLimitMebibytes)} |`;
+    const initRow = this.steps.length === 0 ? '| init (max) | – | – | – | – |' : res('init (max)', this.initResources);
     return [
       `### ${this.workload}`,
       '',
       this.steps.length === 0 ? '_No init containers._' : [
-        '| # | step | image | does | reads | writes | timeout |',
-        '|---|---|---|---|---|---|---|',
+        '| # | step | image | does | reads | writes | timeout | security |',
+        '|---|---|---|---|---|---|---|---|',
         ...rows,
       ].join('\n'),
       '',
@@ -139,7 +194,7 @@ export class InitPlan {
       '',
       '| | cpu request | cpu limit | memory request | memory limit |',
       '|---|---|---|---|---|',
-      res('init (max)', this.initResources),
+      initRow,
       res('app (sum)', this.appResources),
       res('**pod**', this.podResources),
       '',
@@ -169,18 +224,29 @@ export class InitPlan {
   }
 }
 
-function plannedStep(position: number, c: kplus.Container, step: InitStep | undefined, annotations: Record<string, string>): PlannedStep {
+interface Security {
+  readonly unmetRules: string[];
+  readonly optOutReason?: string;
+}
+
+function plannedStep(position: number, c: kplus.Container, step: InitStep | undefined, security: Security): PlannedStep {
   const mounts = c.mounts;
   const hidden = (m: kplus.VolumeMount) => step?.scratchPath !== undefined && m.path === step.scratchPath;
+  const executable = c.command?.[0]?.split('/').pop();
   return {
     position,
     name: c.name,
     image: c.image,
-    description: step?.description ?? ([...c.command ?? [], ...c.args ?? []].join(' ').slice(0, 80) || 'runs the image'),
+    description: step
+      ? step.description ?? ([...c.command ?? [], ...c.args ?? []].join(' ').replace(/\s+/g, ' ').slice(0, 80) || 'runs the image')
+      : `hand-written init container; runs ${executable ?? 'the image entrypoint'}`,
+    handWritten: step === undefined,
     reads: mounts.filter(m => m.readOnly && !hidden(m)).map(m => m.volume.name),
     writes: mounts.filter(m => !m.readOnly && !hidden(m)).map(m => m.volume.name),
     timeoutSeconds: step?.timeout?.toSeconds(),
-    restricted: step ? step.security.isRestricted && !(`${OPT_OUT_ANNOTATION_PREFIX}${c.name}` in annotations) : false,
+    restricted: security.unmetRules.length === 0,
+    unmetRules: security.unmetRules,
+    optOutReason: security.optOutReason,
   };
 }
 

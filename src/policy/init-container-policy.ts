@@ -1,21 +1,38 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { looksLikeSecretName } from '../env';
-import { isPinnedImage } from '../image';
-import { OPT_OUT_ANNOTATION_PREFIX } from '../private/workload-init';
+import { checkPod, podOf } from './check-pod';
 
 /**
- * One problem with one init container.
+ * One problem with one container, or with the pod.
  */
 export interface PolicyFinding {
   /** The workload, as "Kind/name" (with "namespace/" when set). */
   readonly workload: string;
 
-  /** The init container's name. */
-  readonly container: string;
+  /**
+   * The container's name.
+   *
+   * @default - none: the finding is about the pod (e.g. hostNetwork, a hostPath volume)
+   */
+  readonly container?: string;
 
-  /** The rule broken: restricted-profile, resources, pinned-image, termination-message, literal-secret or probes. */
+  /**
+   * Which list the container is in: "init", "app" or "ephemeral".
+   *
+   * @default - none: the finding is about the pod
+   */
+  readonly containerKind?: string;
+
+  /** The rule broken, e.g. "privileged", "run-as-non-root" or "pinned-image"; RULES.md lists them all. */
   readonly rule: string;
+
+  /**
+   * The Pod Security Standards level that forbids it, "baseline" or "restricted":
+   * a namespace enforcing that level (or a stricter one) rejects the pod.
+   *
+   * @default - none: one of this project's own rules for init containers
+   */
+  readonly podSecurityLevel?: string;
 
   /** What is wrong. */
   readonly message: string;
@@ -24,42 +41,48 @@ export interface PolicyFinding {
   readonly fix: string;
 
   /**
-   * Whether the workload records an explicit opt-out for this container
-   * (annotation `security.cdk8s-init.io/<container>`); waived findings do not fail a check.
+   * The pod annotation that waives this finding; its value is the reason, e.g.
+   * `chown.waivers.cdk8s-init.io/run-as-non-root: "chown -R needs root"`.
+   * `StepSecurity.optOut()` writes these for the rules it breaks.
+   */
+  readonly waiver: string;
+
+  /**
+   * Whether the pod records a waiver for it; waived findings do not fail a check.
+   * Always false for Pod Security findings in the whole-pod mode: the admission
+   * controller does not read waivers.
    */
   readonly waived: boolean;
 }
 
-type Json = any;
-
-/** Where the pod spec of each pod-bearing kind is. */
-function podOf(obj: Json): { spec: Json; annotations: Record<string, string> } | undefined {
-  const template = (t: Json) => t && { spec: t.spec ?? {}, annotations: t.metadata?.annotations ?? {} };
-  switch (obj?.kind) {
-    case 'Pod': return { spec: obj.spec ?? {}, annotations: obj.metadata?.annotations ?? {} };
-    case 'Deployment': case 'StatefulSet': case 'DaemonSet': case 'ReplicaSet': case 'Job': return template(obj.spec?.template);
-    case 'CronJob': return template(obj.spec?.jobTemplate?.spec?.template);
-    default: return undefined;
-  }
+/**
+ * Options for a policy check.
+ */
+export interface PolicyCheckOptions {
+  /**
+   * Also check the app containers and the pod as a namespace labelled
+   * `pod-security.kubernetes.io/enforce=restricted` would: every container
+   * (init, app, ephemeral) and pod-level field against the Pod Security
+   * Standards restricted level, whatever the waivers say. Use
+   * `AppContainerHardening.restrict()` for app containers.
+   *
+   * @default false - the init containers (and ephemeral ones) and the pod fields they share
+   */
+  readonly wholePod?: boolean;
 }
 
-/**
- * Credentials written into a command line. Values that are variable references
- * ($VAR, ${VAR}, $(VAR)) are not literals and do not match.
- */
-const SECRET_IN_ARGS = [
-  /[a-z][a-z0-9+.-]*:\/\/[^/\s:@$]+:[^@\s/$]+@/i, // scheme://user:password@host
-  /(^|\s)--?(password|passwd|token|secret|api-?key)(=|\s+)(?![$"'])\S+/i, // --password=x, -token x
-  /(^|\s)mysql(dump|admin)?\s[^|;&]*\s-p(?![$"'])\S+/, // mysql -pSECRET
-  /\b[A-Z_]*(PASSWORD|TOKEN|SECRET|API_?KEY)=(?![$"'])\S+/, // FOO_PASSWORD=x in a script
-];
+type Json = any;
 
 /**
  * Checks the init containers of synthesized workloads, including hand-written
- * cdk8s-plus ones: the Pod Security Standards "restricted" profile,
- * read-only root filesystem, resources, pinned image, termination message
- * policy, no literal secrets, and no probes or lifecycle hooks on init
- * containers that are not native sidecars.
+ * cdk8s-plus ones: the Pod Security Standards (baseline and restricted,
+ * including the pod fields they share: host namespaces, hostPath and other
+ * volume types, sysctls), a read-only root filesystem, resources, pinned image,
+ * termination message policy, no literal secrets, and no probes or lifecycle
+ * hooks on init containers that are not native sidecars. Ephemeral containers
+ * are checked against the Pod Security Standards. In the whole-pod mode, app
+ * containers are too, as a namespace enforcing the restricted level would.
+ * RULES.md lists every rule and how to waive one.
  *
  * Run it in CI: `InitContainerPolicy.enforce(chart)` makes `cdk8s synth` fail;
  * `npx cdk8s-init-policy dist/*.k8s.yaml` checks manifests on disk.
@@ -68,41 +91,37 @@ export class InitContainerPolicy {
   /**
    * Findings for a list of Kubernetes objects (parsed manifests).
    */
-  public static checkManifests(manifests: any[]): PolicyFinding[] {
+  public static checkManifests(manifests: any[], options: PolicyCheckOptions = {}): PolicyFinding[] {
     return manifests.flatMap(obj => {
       const pod = podOf(obj);
       if (!pod) return [];
       const ns = obj.metadata?.namespace;
       const workload = `${obj.kind}/${ns ? `${ns}/` : ''}${obj.metadata?.name ?? '?'}`;
-      return (pod.spec.initContainers ?? []).flatMap((c: Json) => checkContainer(pod.spec, c).map(f => ({
-        workload,
-        container: c.name,
-        ...f,
-        waived: f.rule === 'restricted-profile' && `${OPT_OUT_ANNOTATION_PREFIX}${c.name}` in pod.annotations,
-      })));
+      return checkPod(pod, options.wholePod ?? false).map(f => ({ workload, ...f }));
     });
   }
 
   /**
    * Findings for every chart in `scope` (a Chart or an App).
    */
-  public static check(scope: IConstruct): PolicyFinding[] {
-    return InitContainerPolicy.checkManifests(manifestsOf(scope));
+  public static check(scope: IConstruct, options: PolicyCheckOptions = {}): PolicyFinding[] {
+    return InitContainerPolicy.checkManifests(manifestsOf(scope), options);
   }
 
   /**
    * Adds a validation to `chart`: synthesis fails, listing every finding not waived.
    */
-  public static enforce(chart: Chart): void {
+  public static enforce(chart: Chart, options: PolicyCheckOptions = {}): void {
     chart.node.addValidation({
-      validate: () => InitContainerPolicy.checkManifests(manifestsOf(chart))
+      validate: () => InitContainerPolicy.checkManifests(manifestsOf(chart), options)
         .filter(f => !f.waived)
         .map(formatFinding),
     });
   }
 
   /**
-   * One line per finding: "Kind/name init container "c": message (fix: ...)".
+   * One line per finding: "Kind/name init container "c": message (fix: ...)";
+   * "app container", "ephemeral container" or "pod" for the others.
    */
   public static format(findings: PolicyFinding[]): string {
     return findings.map(f => (f.waived ? '[waived] ' : '') + formatFinding(f)).join('\n');
@@ -115,83 +134,6 @@ function manifestsOf(scope: IConstruct): Json[] {
 }
 
 function formatFinding(f: PolicyFinding): string {
-  return `${f.workload} init container "${f.container}": ${f.message} (fix: ${f.fix})`;
-}
-
-interface RawFinding { rule: string; message: string; fix: string }
-
-function checkContainer(podSpec: Json, c: Json): RawFinding[] {
-  return [
-    ...restricted(podSpec, c),
-    ...resources(c),
-    ...image(c),
-    ...termination(c),
-    ...literalSecrets(c),
-    ...probes(c),
-  ];
-}
-
-function restricted(podSpec: Json, c: Json): RawFinding[] {
-  const sc = c.securityContext ?? {};
-  const pod = podSpec.securityContext ?? {};
-  const rule = 'restricted-profile';
-  const out: RawFinding[] = [];
-  const add = (message: string, fix: string) => out.push({ rule, message, fix });
-  if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) add('runAsNonRoot is not true', 'set securityContext.runAsNonRoot: true');
-  if ((sc.runAsUser ?? pod.runAsUser) === 0) add('runs as uid 0', 'set securityContext.runAsUser to a non-zero uid');
-  if (sc.privileged === true) add('is privileged', 'remove securityContext.privileged');
-  if (sc.allowPrivilegeEscalation !== false) add('allowPrivilegeEscalation is not false', 'set securityContext.allowPrivilegeEscalation: false');
-  if (!(sc.capabilities?.drop ?? []).includes('ALL')) add('does not drop ALL capabilities', 'set securityContext.capabilities.drop: [ALL]');
-  const added = (sc.capabilities?.add ?? []).filter((a: string) => a !== 'NET_BIND_SERVICE');
-  if (added.length) add(`adds capabilities ${added.join(', ')}`, 'add no capability but NET_BIND_SERVICE');
-  const seccomp = (sc.seccompProfile ?? pod.seccompProfile)?.type;
-  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') add('has no RuntimeDefault or Localhost seccomp profile', 'set securityContext.seccompProfile.type: RuntimeDefault');
-  if (sc.readOnlyRootFilesystem !== true) add('has a writable root filesystem', 'set securityContext.readOnlyRootFilesystem: true and write to mounted volumes');
-  return out;
-}
-
-function resources(c: Json): RawFinding[] {
-  const r = c.resources ?? {};
-  const missing = [
-    !r.requests?.cpu && 'cpu request',
-    !r.requests?.memory && 'memory request',
-    !r.limits?.memory && 'memory limit',
-  ].filter(Boolean);
-  return missing.length ? [{ rule: 'resources', message: `has no ${missing.join(', ')}`, fix: 'set resources.requests.cpu/memory and resources.limits.memory' }] : [];
-}
-
-function image(c: Json): RawFinding[] {
-  return isPinnedImage(c.image ?? '') ? [] : [{
-    rule: 'pinned-image', message: `image "${c.image}" is not pinned`, fix: 'pin the image to a version tag or a sha256 digest',
-  }];
-}
-
-function termination(c: Json): RawFinding[] {
-  return c.terminationMessagePolicy === 'FallbackToLogsOnError' ? [] : [{
-    rule: 'termination-message',
-    message: 'terminationMessagePolicy is not FallbackToLogsOnError',
-    fix: 'set terminationMessagePolicy: FallbackToLogsOnError so kubectl describe shows why it failed',
-  }];
-}
-
-function literalSecrets(c: Json): RawFinding[] {
-  const out: RawFinding[] = [];
-  for (const e of c.env ?? []) {
-    if (e.value !== undefined && e.value !== '' && looksLikeSecretName(e.name)) {
-      out.push({ rule: 'literal-secret', message: `env ${e.name} has a literal value`, fix: 'take it from a Secret with valueFrom.secretKeyRef' });
-    }
-  }
-  const words = [...c.command ?? [], ...c.args ?? []].join(' ');
-  if (SECRET_IN_ARGS.some(p => p.test(words))) {
-    out.push({ rule: 'literal-secret', message: 'command or args contain what looks like a credential', fix: 'pass credentials as env vars from a Secret, not on the command line' });
-  }
-  return out;
-}
-
-function probes(c: Json): RawFinding[] {
-  if (c.restartPolicy === 'Always') return []; // a native sidecar may have them
-  const present = ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'].filter(k => c[k] !== undefined);
-  return present.length ? [{
-    rule: 'probes', message: `has ${present.join(', ')}, which the API server rejects on init containers`, fix: 'remove them, or make it a native sidecar (restartPolicy: Always)',
-  }] : [];
+  const where = f.container === undefined ? 'pod' : `${f.containerKind ?? 'init'} container "${f.container}"`;
+  return `${f.workload} ${where}: ${f.message} (fix: ${f.fix})`;
 }

@@ -1,72 +1,193 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { podSpecPath } from './pod-spec-path';
-import { InitStep } from '../init-step';
-import { pathsOverlap } from '../mount-paths';
+import { Construct } from 'constructs';
+import { brand, brandOf, twoCopiesError, WORKLOAD_INIT_BRAND } from './identity';
+import { literalEnv } from './kubelet-literal';
+import { pathsOverlap } from './mount-paths';
+import { suffixedLabel, truncationNote } from './names';
+import { podSpecPath, valueAt } from './pod-spec-path';
+import { waiverAnnotations } from './waivers';
+import type { InitStep } from '../init-step';
 import { SharedVolume } from '../shared-volume';
+import { WaitForService } from '../steps/wait-for-service';
 
-/** Pod annotation prefix recording why a step left the restricted profile. */
-export const OPT_OUT_ANNOTATION_PREFIX = 'security.cdk8s-init.io/';
+/** The construct id of the model under its workload. */
+const CHILD_ID = 'cdk8s-init';
 
-const STATES = new WeakMap<kplus.AbstractPod, WorkloadInit>();
+/** The projected volume that gives a step (and only that step) the pod's service-account token. */
+export const API_TOKEN_VOLUME = 'cdk8s-init-api-token';
+
+/** Where in-cluster clients look for the token, CA and namespace. */
+export const API_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** One step's container in the workload. */
+interface StepEntry {
+  readonly step: InitStep;
+  readonly list: 'initContainers' | 'containers';
+  /** The step's container; undefined when it was merged into the entry before it. */
+  readonly container?: kplus.Container;
+  /** Whether the container gets the pod's service-account token. */
+  apiToken: boolean;
+}
+
+/** A step's need for a pod fsGroup. */
+interface FsGroupClaim {
+  readonly group: number;
+  readonly by: string;
+}
 
 /**
- * What cdk8s-init knows about one workload: the steps applied to it, in order,
- * and which shared volumes they write. Created on first use; it registers a
- * validation on the workload for the rules that need the finished pod.
+ * What cdk8s-init decides about one workload, kept in one model and rendered
+ * once, at synthesis, from its final state (as cdk8s-plus renders a pod spec
+ * from its model with `_toKube()`): the steps and their containers' hardening
+ * (termination message policy, seccomp, capabilities), the pod-level fields the
+ * library sets (fsGroup, service account), the volumes, and the API token
+ * given to steps that read the Kubernetes API. Later decisions change the
+ * model, never earlier output, and conflicting ones fail naming both sides.
+ *
+ * It is a child construct of its workload, so the state lives on the construct
+ * tree, not in module-level maps that a second copy of the library cannot see.
  */
-export class WorkloadInit {
-  /** The state of `workload`, created on first use. */
+export class WorkloadInit extends Construct {
+  /** The model of `workload`, created on first use. */
   public static of(workload: kplus.AbstractPod): WorkloadInit {
-    let state = STATES.get(workload);
-    if (!state) {
-      state = new WorkloadInit(workload);
-      STATES.set(workload, state);
-    }
-    return state;
+    return WorkloadInit.find(workload) ?? new WorkloadInit(workload);
   }
 
-  /** The state of `workload`, if any step was added to it. */
+  /** The model of `workload`, if any step was added to it. */
   public static find(workload: kplus.AbstractPod): WorkloadInit | undefined {
-    return STATES.get(workload);
+    const child = workload.node.tryFindChild(CHILD_ID);
+    if (child === undefined) return undefined;
+    if (child instanceof WorkloadInit) return child;
+    const other = brandOf(child, WORKLOAD_INIT_BRAND);
+    if (other) throw twoCopiesError(`workload ${workload.node.path}`, 'its init sequence', other);
+    throw new Error(`workload ${workload.node.path} has a child "${CHILD_ID}" that is not cdk8s-init's model`);
   }
 
-  /** Steps applied, in order. */
-  public readonly steps: InitStep[] = [];
+  /** The workload. */
+  public readonly workload: kplus.AbstractPod;
+  private readonly entries: StepEntry[] = [];
   private readonly volumesByName = new Map<string, SharedVolume>();
+  private readonly fsGroups: FsGroupClaim[] = [];
+  private readonly jobReaders = new Map<kplus.Job, kplus.RoleBinding>();
+  private account?: kplus.IServiceAccount;
   private readonly specPath: string;
 
-  private constructor(private readonly workload: kplus.AbstractPod) {
+  private constructor(workload: kplus.AbstractPod) {
+    super(workload, CHILD_ID);
+    brand(this, WORKLOAD_INIT_BRAND);
+    this.workload = workload;
     this.specPath = podSpecPath(workload);
     workload.node.addValidation({ validate: () => this.validate() });
+    // Render the model into the workload's manifest whenever it is synthesized.
+    const apiObject = ApiObject.of(workload);
+    const toJson = apiObject.toJson.bind(apiObject);
+    apiObject.toJson = () => {
+      const json = toJson();
+      return JsonPatch.apply(json, ...this.render(json));
+    };
+  }
+
+  /** Init steps, in order. */
+  public get steps(): InitStep[] {
+    return this.entries.filter(e => e.list === 'initContainers').map(e => e.step);
   }
 
   /** Adds `step`, after its prerequisites, as the next init container(s) of the workload. */
   public apply(step: InitStep): void {
-    for (const before of step.prerequisites) this.apply(before);
+    for (const before of step.prerequisites) {
+      // A wait for what an earlier step of this workload already waited for adds only start time.
+      if (before instanceof WaitForService && before.targets.every(t => this.waitedFor().has(t.spec))) continue;
+      this.apply(before);
+    }
     this.add(step, 'initContainers');
+  }
+
+  /** Targets the workload's WaitForService steps wait for so far. */
+  private waitedFor(): Set<string> {
+    return new Set(this.entries.flatMap(e => e.step instanceof WaitForService ? e.step.targets.map(t => t.spec) : []));
   }
 
   /**
    * Adds `step` as a main container (after its prerequisites as init containers),
-   * with the same checks, security and termination-message settings as init steps.
+   * with the same checks, hardening and termination-message settings as init steps.
    */
   public applyAsMain(step: InitStep): void {
     for (const before of step.prerequisites) this.apply(before);
     this.add(step, 'containers');
   }
 
+  /**
+   * Records that `by` needs the pod's fsGroup to be `group`. Fails at once when
+   * the workload's own fsGroup or another step needs a different one.
+   */
+  public requireFsGroup(by: InitStep, group: number): void {
+    const owner = `${by.constructor.name} ${by.node.path}`;
+    const own = this.workload.securityContext.fsGroup;
+    if (own !== undefined && own !== group) {
+      throw new Error(`${owner}: needs fsGroup ${group}, but workload ${this.workload.node.path} sets fsGroup ${own}; a pod has one fsGroup`);
+    }
+    const other = this.fsGroups.find(c => c.group !== group);
+    if (other) {
+      throw new Error(`${owner}: needs fsGroup ${group}, but ${other.by} in workload ${this.workload.node.path} needs fsGroup ${other.group}; a pod has one fsGroup`);
+    }
+    this.fsGroups.push({ group, by: owner });
+  }
+
+  /**
+   * Lets `step` read `job` from the Kubernetes API: the workload's service
+   * account (one per workload, created if it has none) is bound, in the Job's
+   * namespace, to a Role allowing `get` on that one Job, and only the step's
+   * container gets the account's token (a projected volume).
+   */
+  public grantJobRead(step: InitStep, job: kplus.Job): void {
+    const owner = `${step.constructor.name} ${step.node.path}`;
+    const entry = this.entries.find(e => e.step === step);
+    if (!entry) throw new Error(`${owner}: add the step to workload ${this.workload.node.path} before granting it API access`);
+    entry.apiToken = true;
+    if (this.jobReaders.has(job)) return;
+    const workloadNamespace = this.workload.metadata.namespace;
+    const jobNamespace = job.metadata.namespace;
+    if (jobNamespace !== undefined && workloadNamespace === undefined) {
+      throw new Error(
+        `${owner}: job ${job.node.path} is in namespace "${jobNamespace}" but workload ${this.workload.node.path} ` +
+        'has no namespace, so its service account cannot be named in the RoleBinding; give the workload (or its chart) a namespace',
+      );
+    }
+    const account = this.serviceAccount();
+    this.claimVolumeName(owner, API_TOKEN_VOLUME);
+    const binding = new kplus.RoleBinding(this, `read-${job.node.addr.slice(0, 12)}`, {
+      metadata: { name: suffixedLabel(`${job.name}-reader`, account.name), namespace: jobNamespace },
+      role: jobReaderRole(job),
+    });
+    binding.addSubjects(new NamespacedServiceAccount(this, `subject-${job.node.addr.slice(0, 12)}`, account.name, workloadNamespace));
+    this.jobReaders.set(job, binding);
+  }
+
+  private serviceAccount(): kplus.IServiceAccount {
+    if (!this.account) {
+      this.account = this.workload.serviceAccount ?? new kplus.ServiceAccount(this, 'ServiceAccount', {
+        metadata: { name: suffixedLabel(this.workload.name, 'init'), namespace: this.workload.metadata.namespace },
+        // Only the steps that need it get the token, through their own projected volume.
+        automountToken: false,
+      });
+    }
+    return this.account;
+  }
+
   private add(step: InitStep, list: 'initContainers' | 'containers'): void {
     const where = `workload ${this.workload.node.path}`;
     const owner = `${step.constructor.name} ${step.node.path}`;
-    if (this.steps.includes(step)) {
+    if (this.entries.some(e => e.step === step)) {
       throw new Error(`${owner}: this step is already in the init sequence of ${where}; a step runs once per pod`);
     }
     const clash = [...this.workload.initContainers, ...this.workload.containers].find(c => c.name === step.name);
     if (clash) {
-      throw new Error(`${owner}: container name "${step.name}" is already used in ${where}; give the step a unique id or name`);
+      const other = this.entries.find(e => e.step.name === step.name)?.step;
+      const note = other ? truncationNote(step.name, [step.node.id, other.node.id]) : '';
+      throw new Error(`${owner}: container name "${step.name}" is already used in ${where}${note}; give the step a unique id or name`);
     }
-    for (const m of [...step.reads, ...step.writes]) this.claimVolumeName(owner, m.volume);
+    for (const m of [...step.reads, ...step.writes]) this.claimSharedVolume(owner, m.volume);
     for (const r of step.reads) {
       if (!r.volume.prePopulated && !r.volume._isWrittenIn(this.workload)) {
         throw new Error(
@@ -76,43 +197,89 @@ export class WorkloadInit {
       }
     }
 
-    const props = step.toContainerProps();
-    const container = list === 'initContainers' ? this.workload.addInitContainer(props) : this.workload.addContainer(props);
-    this.patchContainer(`${list}/${this.workload[list].indexOf(container)}`, step);
-    for (const w of step.writes) w.volume._markWrittenIn(this.workload);
-    if (!step.security.isRestricted) {
-      this.workload.podMetadata.addAnnotation(OPT_OUT_ANNOTATION_PREFIX + step.name, step.security.optOutReason!);
+    const previous = this.entries[this.entries.length - 1];
+    if (list === 'initContainers' && previous?.list === 'initContainers' && previous.container && canMerge(previous.step, step)) {
+      // One container checks both steps' targets in parallel: each init container costs start time.
+      const targets = [...new Set([...(previous.step as WaitForService).targets, ...(step as WaitForService).targets].map(t => t.spec))];
+      previous.container.env.addVariable('WAIT_TARGETS', literalEnv(targets.join('\n')));
+      this.entries.push({ step, list, apiToken: false });
+      step._notifyAddedTo(this.workload);
+      return;
     }
-    if (list === 'initContainers') this.steps.push(step);
+
+    const props = step._toContainerProps();
+    const container = list === 'initContainers' ? this.workload.addInitContainer(props) : this.workload.addContainer(props);
+    for (const w of step.writes) w.volume._markWrittenIn(this.workload);
+    for (const [key, value] of Object.entries(waiverAnnotations(step.security, step.name))) {
+      this.workload.podMetadata.addAnnotation(key, value);
+    }
+    this.entries.push({ step, list, container, apiToken: false });
     step._notifyAddedTo(this.workload);
   }
 
-  /** Sets a field of the pod spec in the synthesized manifest. */
-  public patchPodSpec(field: string, value: unknown): void {
-    ApiObject.of(this.workload).addJsonPatch(JsonPatch.add(`${this.specPath}/${field}`, value));
-  }
-
-  // cdk8s-plus-27 cannot set these container fields; patch the synthesized manifest.
-  private patchContainer(container: string, step: InitStep): void {
-    const path = `${this.specPath}/${container}`;
-    const added = step.security.addedCapabilities;
-    const capabilities = added.length > 0 ? { drop: ['ALL'], add: added } : { drop: ['ALL'] };
-    ApiObject.of(this.workload).addJsonPatch(
-      JsonPatch.add(`${path}/terminationMessagePolicy`, 'FallbackToLogsOnError'),
-      JsonPatch.add(`${path}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
-      JsonPatch.add(`${path}/securityContext/capabilities`, capabilities),
-    );
-  }
-
-  private claimVolumeName(owner: string, volume: SharedVolume): void {
+  private claimSharedVolume(owner: string, volume: SharedVolume): void {
     const existing = this.volumesByName.get(volume.name);
     if (existing && existing !== volume) {
       throw new Error(
         `${owner}: volume name "${volume.name}" is used by two shared volumes ` +
-        `(${existing.node.path} and ${volume.node.path}) in workload ${this.workload.node.path}`,
+        `(${existing.node.path} and ${volume.node.path}) in workload ${this.workload.node.path}` +
+        truncationNote(volume.name, [existing.node.id, volume.node.id]),
       );
     }
+    if (volume.name === API_TOKEN_VOLUME) throw new Error(`${owner}: volume name "${API_TOKEN_VOLUME}" is reserved by cdk8s-init`);
     this.volumesByName.set(volume.name, volume);
+  }
+
+  private claimVolumeName(owner: string, name: string): void {
+    if (this.volumesByName.has(name) || this.workload.volumes.some(v => v.name === name)) {
+      throw new Error(`${owner}: volume name "${name}" is reserved by cdk8s-init and already used in workload ${this.workload.node.path}`);
+    }
+  }
+
+  /** The JSON patches that put the model's decisions into the synthesized workload. */
+  private render(json: any): JsonPatch[] {
+    const problems = this.validate();
+    if (problems.length > 0) throw new Error(`workload ${this.workload.node.path}: ${problems.join('; ')}`);
+    const spec = valueAt(json, this.specPath);
+    const patches: JsonPatch[] = [];
+    for (const entry of this.entries.filter(e => e.container)) {
+      const containers: any[] = spec[entry.list] ?? [];
+      const index = containers.findIndex(c => c.name === entry.step.name);
+      if (index < 0) {
+        throw new Error(`workload ${this.workload.node.path}: the container "${entry.step.name}" of ${entry.step.node.path} is missing from the manifest`);
+      }
+      const at = `${this.specPath}/${entry.list}/${index}`;
+      const added = entry.step.security.addedCapabilities;
+      patches.push(
+        // A container someone else put at this index fails synthesis instead of being hardened.
+        JsonPatch.test(`${at}/name`, entry.step.name),
+        JsonPatch.add(`${at}/terminationMessagePolicy`, 'FallbackToLogsOnError'),
+        JsonPatch.add(`${at}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
+        JsonPatch.add(`${at}/securityContext/capabilities`, added.length > 0 ? { drop: ['ALL'], add: added } : { drop: ['ALL'] }),
+      );
+      if (entry.apiToken) {
+        const mount = { name: API_TOKEN_VOLUME, mountPath: API_TOKEN_PATH, readOnly: true };
+        patches.push(containers[index].volumeMounts
+          ? JsonPatch.add(`${at}/volumeMounts/-`, mount)
+          : JsonPatch.add(`${at}/volumeMounts`, [mount]));
+      }
+    }
+    if (this.entries.some(e => e.apiToken)) {
+      patches.push(spec.volumes ? JsonPatch.add(`${this.specPath}/volumes/-`, API_TOKEN_SOURCE) : JsonPatch.add(`${this.specPath}/volumes`, [API_TOKEN_SOURCE]));
+    }
+    if (this.account && this.account !== this.workload.serviceAccount) {
+      patches.push(JsonPatch.add(`${this.specPath}/serviceAccountName`, this.account.name));
+    }
+    const fsGroup = this.fsGroups[0]?.group;
+    if (fsGroup !== undefined && this.workload.securityContext.fsGroup === undefined) {
+      const context = spec.securityContext;
+      patches.push(context
+        ? JsonPatch.add(`${this.specPath}/securityContext/fsGroup`, fsGroup)
+        : JsonPatch.add(`${this.specPath}/securityContext`, { fsGroup }));
+      // Only re-own the volume when its root does not match: fast on large volumes.
+      patches.push(JsonPatch.add(`${this.specPath}/securityContext/fsGroupChangePolicy`, 'OnRootMismatch'));
+    }
+    return patches;
   }
 
   /** Rules that need the whole pod, including main containers added later. */
@@ -124,9 +291,7 @@ export class WorkloadInit {
       if (seen.has(c.name)) errors.push(`container name "${c.name}" is used twice; container names must be unique in a pod`);
       seen.add(c.name);
     }
-    for (const c of this.workload.containers) {
-      errors.push(...this.validateMountPaths(c));
-    }
+    for (const c of this.workload.containers) errors.push(...this.validateMountPaths(c));
     errors.push(...this.validateVolumeNames(containers));
     return errors;
   }
@@ -145,8 +310,64 @@ export class WorkloadInit {
     for (const v of volumes) {
       const other = byName.get(v.name);
       if (other && other !== v) errors.push(`two different volumes are named "${v.name}"; volume names must be unique in a pod`);
+      if (v.name === API_TOKEN_VOLUME && this.entries.some(e => e.apiToken)) errors.push(`volume name "${API_TOKEN_VOLUME}" is reserved by cdk8s-init`);
       byName.set(v.name, v);
     }
     return [...new Set(errors)];
+  }
+}
+
+/**
+ * Whether `next` can run in `previous`'s container: both are WaitForService steps
+ * that allow it, with the same image, settings, resources and security.
+ */
+function canMerge(previous: InitStep, next: InitStep): boolean {
+  if (!(previous instanceof WaitForService) || !(next instanceof WaitForService)) return false;
+  if (!previous.mergeAdjacent || !next.mergeAdjacent) return false;
+  const settings = (s: InitStep) => JSON.stringify({
+    image: s.image,
+    pullPolicy: s.imagePullPolicy,
+    resources: s.resources,
+    context: s.security.context,
+    capabilities: s.security.addedCapabilities,
+    reason: s.security.optOutReason,
+    env: Object.entries(s.env).filter(([name]) => name !== 'WAIT_TARGETS').map(([name, v]) => [name, v.value ?? null, v.valueFrom ?? null]),
+  });
+  return settings(previous) === settings(next);
+}
+
+/** A bound service-account token (refreshed by the kubelet), the cluster CA and the namespace, as the kubelet's own. */
+const API_TOKEN_SOURCE = {
+  name: API_TOKEN_VOLUME,
+  projected: {
+    sources: [
+      { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+    ],
+  },
+};
+
+/** The Role allowing `get` on one Job, in its namespace: one per Job, however many workloads wait for it. */
+function jobReaderRole(job: kplus.Job): kplus.Role {
+  const id = 'cdk8s-init-reader';
+  const existing = job.node.tryFindChild(id);
+  if (existing instanceof kplus.Role) return existing;
+  const role = new kplus.Role(job, id, {
+    metadata: { name: suffixedLabel(job.name, 'reader'), namespace: job.metadata.namespace },
+  });
+  // The wait script only reads the Job's status.
+  role.allow(['get'], job);
+  return role;
+}
+
+/** A RoleBinding subject naming a service account with its namespace, which may differ from the binding's. */
+class NamespacedServiceAccount extends Construct implements kplus.ISubject {
+  constructor(scope: Construct, id: string, private readonly accountName: string, private readonly namespace?: string) {
+    super(scope, id);
+  }
+
+  public toSubjectConfiguration(): kplus.SubjectConfiguration {
+    return { kind: 'ServiceAccount', name: this.accountName, namespace: this.namespace };
   }
 }

@@ -1,13 +1,11 @@
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
-import { assertRelativePath } from '../mount-paths';
+import { OPENSSL_IMAGE } from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
+import { assertRelativePath } from '../private/mount-paths';
 import { stepOwner } from '../private/step-values';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
-
-/** Image with openssl and a POSIX sh. */
-export const OPENSSL_IMAGE = 'alpine/openssl:3.3.2';
 
 const CERT_MOUNT = '/var/run/cdk8s-init/cert';
 const CA_MOUNT = '/var/run/cdk8s-init/ca';
@@ -52,7 +50,8 @@ export interface CertificateCheckInitProps extends InitStepOptions {
   readonly minValidDays?: number;
 
   /**
-   * DNS names the certificate must cover (subjectAltName; wildcards as TLS matches them).
+   * DNS names the certificate must cover (subjectAltName; wildcards as TLS
+   * matches them). Case and a trailing dot do not matter, as in TLS.
    *
    * @default - names are not checked
    */
@@ -61,7 +60,7 @@ export interface CertificateCheckInitProps extends InitStepOptions {
   /**
    * Image with openssl (x509 -checkend/-checkhost, verify) and a POSIX sh.
    *
-   * @default "alpine/openssl:3.3.2"
+   * @default CertificateCheckInit.DEFAULT_IMAGE
    */
   readonly image?: string;
 }
@@ -72,25 +71,30 @@ export interface CertificateCheckInitProps extends InitStepOptions {
  * chains to the given CA. A failure names the check, the dates or the names.
  */
 export class CertificateCheckInit extends InitStep {
+  /** The default image: openssl (x509 -checkend/-checkhost, verify) and busybox `sh`. */
+  public static readonly DEFAULT_IMAGE: string = OPENSSL_IMAGE;
+
   constructor(scope: Construct, id: string, props: CertificateCheckInitProps) {
     const owner = stepOwner('CertificateCheckInit', scope, id);
     const certFile = props.certificateFile ?? 'tls.crt';
     const caFile = props.caFile ?? 'ca.crt';
     const minDays = props.minValidDays ?? 7;
-    const names = props.dnsNames ?? [];
     assertRelativePath(owner, 'certificateFile', certFile);
     assertRelativePath(owner, 'caFile', caFile);
     if (!Number.isInteger(minDays) || minDays < 0) throw new Error(`${owner}: minValidDays ${minDays} must be a whole number of days >= 0`);
-    for (const name of names) {
-      if (typeof name !== 'string' || !DNS_NAME.test(name)) throw new Error(`${owner}: DNS name ${JSON.stringify(name)} is not valid`);
-    }
+    // openssl -checkhost compares without case but does not drop the dot of a fully qualified name.
+    const names = (props.dnsNames ?? []).map(name => {
+      const n = typeof name === 'string' ? name.toLowerCase().replace(/\.$/, '') : '';
+      if (!DNS_NAME.test(n) || n.length > 253) throw new Error(`${owner}: DNS name ${JSON.stringify(name)} is not valid`);
+      return n;
+    });
     const sameVolume = props.ca === props.certificate;
     const reads: SharedVolumeMount[] = [{ volume: props.certificate, path: CERT_MOUNT }];
     if (props.ca && !sameVolume) reads.push({ volume: props.ca, path: CA_MOUNT });
     const caPath = props.ca ? `${sameVolume ? CERT_MOUNT : CA_MOUNT}/${caFile}` : undefined;
     super(scope, id, {
       ...props,
-      image: props.image ?? OPENSSL_IMAGE,
+      image: props.image ?? CertificateCheckInit.DEFAULT_IMAGE,
       command: shellCommand('lib.sh', 'cert-check.sh'),
       env: {
         CERT_FILE: literalEnv(`${CERT_MOUNT}/${certFile}`),

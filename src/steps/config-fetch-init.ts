@@ -2,8 +2,9 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ConfigSource } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
+import { addSecretKeyValidation } from '../private/env';
 import { literalEnv } from '../private/kubelet-literal';
-import { stepOwner, wholeSeconds } from '../private/step-values';
+import { stepOwner, timeoutSeconds } from '../private/step-values';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
 
@@ -24,7 +25,7 @@ export interface ConfigFetchInitProps extends InitStepOptions {
   readonly volume: SharedVolume;
 
   /**
-   * Overall timeout, retries included.
+   * Overall timeout, retries included; at least 1 second.
    *
    * @default Duration.minutes(2)
    */
@@ -32,7 +33,7 @@ export interface ConfigFetchInitProps extends InitStepOptions {
 
   /**
    * Longest single attempt (a download, a git fetch, an S3 copy); failed
-   * attempts are retried until `timeout`.
+   * attempts are retried until `timeout`. At least 1 second.
    *
    * @default Duration.seconds(60)
    */
@@ -41,21 +42,22 @@ export interface ConfigFetchInitProps extends InitStepOptions {
   /**
    * Image override (must offer what the source's script uses).
    *
-   * @default - per source: curlimages/curl for HTTP(S), alpine/git for Git,
-   * amazon/aws-cli for S3, busybox for templates
+   * @default - the source's: `ConfigSource.CURL_IMAGE` for HTTP(S),
+   * `ConfigSource.GIT_IMAGE` for Git, `ConfigSource.AWS_CLI_IMAGE` for S3,
+   * `ConfigSource.BUSYBOX_IMAGE` for templates
    */
   readonly image?: string;
 }
 
 /**
  * Places configuration files into a `SharedVolume` before the app starts:
- * from HTTP(S) (with checksums), a Git repository at a pinned ref, S3, or
+ * from HTTP(S) (with checksums), a Git repository at a pinned revision, S3, or
  * templates rendered with declared variables.
  *
  * Every file is written to a temporary name, verified, and renamed into place,
  * so the app never sees a partial file. Transient failures (connection errors,
  * HTTP 5xx/429, timeouts) are retried with backoff until `timeout`; permanent
- * ones (HTTP 404, checksum mismatch, missing ref or repository, empty S3
+ * ones (HTTP 404, checksum mismatch, missing revision or repository, empty S3
  * prefix) fail at once, and the last log line says which. Temporary names are
  * unique per run, so replicas sharing a volume do not trip on each other.
  */
@@ -68,6 +70,8 @@ export class ConfigFetchInit extends InitStep {
     const owner = stepOwner('ConfigFetchInit', scope, id);
     if (!(props.source instanceof ConfigSource)) throw new Error(`${owner}: source must be a ConfigSource`);
     if (!(props.volume instanceof SharedVolume)) throw new Error(`${owner}: volume must be a SharedVolume`);
+    const timeoutS = timeoutSeconds(owner, 'timeout', timeout);
+    const attemptS = timeoutSeconds(owner, 'attemptTimeout', props.attemptTimeout ?? Duration.seconds(60));
     const bound = props.source._bind(owner);
     super(scope, id, {
       ...props,
@@ -76,8 +80,8 @@ export class ConfigFetchInit extends InitStep {
       env: {
         ...bound.env,
         FETCH_DEST: literalEnv(DEST_MOUNT),
-        FETCH_TIMEOUT: literalEnv(String(wholeSeconds(timeout))),
-        FETCH_ATTEMPT_TIMEOUT: literalEnv(String(wholeSeconds(props.attemptTimeout ?? Duration.seconds(60)))),
+        FETCH_TIMEOUT: literalEnv(String(timeoutS)),
+        FETCH_ATTEMPT_TIMEOUT: literalEnv(String(attemptS)),
       },
       reads: bound.reads,
       writes: [{ volume: props.volume, path: DEST_MOUNT }],
@@ -85,5 +89,6 @@ export class ConfigFetchInit extends InitStep {
       description: `${bound.description} into ${props.volume.name}`,
     });
     this.outputs = bound.outputs;
+    addSecretKeyValidation(this, () => this.env);
   }
 }

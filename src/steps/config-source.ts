@@ -1,29 +1,29 @@
 import * as kplus from 'cdk8s-plus-27';
-import { assertRelativePath, fileModeString } from '../mount-paths';
+import { normalizeUrl } from '../private/endpoint';
+import { assertScriptVariables, assertSecretKey } from '../private/env';
+import * as images from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
+import { assertDistinctOutputs, assertRelativePath, fileModeString } from '../private/mount-paths';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
-
-/** Image with curl and busybox `sh`/`sha256sum`, for HTTP(S) sources. Runs curl 8.x with certificate verification. */
-export const CURL_IMAGE = 'curlimages/curl:8.11.1';
-/** Image with git and busybox, for Git sources. */
-export const GIT_IMAGE = 'alpine/git:v2.45.1';
-/** Image with the AWS CLI v2, for S3 sources. */
-export const AWS_CLI_IMAGE = 'amazon/aws-cli:2.17.0';
-/** Image with busybox `awk`, for templates. */
-export const BUSYBOX_IMAGE = 'busybox:1.36.1';
 
 /**
  * One file fetched over HTTP(S).
  */
 export interface HttpFile {
-  /** http:// or https:// URL. Credentials never go in the URL: use `authHeader`. */
+  /**
+   * http:// or https:// URL (the scheme in any case). Credentials never go in
+   * the URL: use `authHeader`.
+   */
   readonly url: string;
 
-  /** Path of the file in the volume, relative, e.g. "app.yaml" or "certs/ca.pem". */
+  /**
+   * Path of the file in the volume, relative, e.g. "app.yaml" or "certs/ca.pem";
+   * no two files of a source at the same path or one inside another.
+   */
   readonly path: string;
 
   /**
-   * Expected SHA-256 of the content (64 hex digits). A mismatch fails the step,
+   * Expected SHA-256 of the content (64 hex digits, either case). A mismatch fails the step,
    * naming both digests; a file already present with this digest is not fetched again.
    *
    * @default - not verified
@@ -103,7 +103,7 @@ export interface GitSourceOptions {
   readonly repository: string;
 
   /** A tag, or a full 40-hex commit id. Branches are refused: they are not pinned. */
-  readonly ref: string;
+  readonly revision: string;
 
   /**
    * Directory inside the repository to use instead of the whole tree.
@@ -242,12 +242,24 @@ export interface BoundConfigSource {
 }
 
 /** Where the step mounts what it reads (templates). */
-export const SOURCE_MOUNT = '/var/run/cdk8s-init/in';
+const SOURCE_MOUNT = '/var/run/cdk8s-init/in';
 
 /**
  * Where a `ConfigFetchInit` gets its files from.
  */
 export class ConfigSource {
+  /** The image of HTTP(S) sources: curl 8.x (certificates verified) with busybox `sh` and `sha256sum`. */
+  public static readonly CURL_IMAGE: string = images.CURL_IMAGE;
+
+  /** The image of Git sources: git with busybox. */
+  public static readonly GIT_IMAGE: string = images.GIT_IMAGE;
+
+  /** The image of S3 sources: the AWS CLI v2. */
+  public static readonly AWS_CLI_IMAGE: string = images.AWS_CLI_IMAGE;
+
+  /** The image of template sources: busybox `sh` and `awk`. */
+  public static readonly BUSYBOX_IMAGE: string = images.BUSYBOX_IMAGE;
+
   /**
    * Files over HTTP(S), with optional checksums and an auth header from a Secret.
    * HTTPS certificates are verified (curl). Up to 10 redirects are followed; a
@@ -292,89 +304,80 @@ export class ConfigSource {
   }
 }
 
-const URL_CHARS = /^[A-Za-z0-9\-._~!$&()*+,;=:@%/?#[\]]+$/;
-const SHA256 = /^[a-f0-9]{64}$/;
-const REF = /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/;
+const SHA256 = /^[a-fA-F0-9]{64}$/;
+const REVISION = /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/;
 
-function assertUrl(owner: string, url: string, schemes: string[]): void {
-  const scheme = typeof url === 'string' ? url.split('://')[0] : '';
-  if (!schemes.includes(scheme) || !URL_CHARS.test(url)) {
-    throw new Error(`${owner}: URL ${JSON.stringify(url)} must be a ${schemes.join('/')} URL without spaces, quotes or backticks`);
-  }
-  if (/^[a-z0-9+.-]+:\/\/[^/@]*@/i.test(url) && scheme !== 'ssh') {
-    throw new Error(`${owner}: URL ${JSON.stringify(url)} contains credentials; take them from a Secret instead`);
-  }
-}
-
-function assertUnique(owner: string, what: string, values: string[]): void {
-  const dup = values.find((v, i) => values.indexOf(v) !== i);
-  if (dup !== undefined) throw new Error(`${owner}: ${what} ${JSON.stringify(dup)} is given twice`);
+/** `{ secret, key }` as an env var, the key checked first. */
+function secretEnv(owner: string, what: string, secret: kplus.ISecret, key: string): kplus.EnvValue {
+  assertSecretKey(owner, what, key);
+  return kplus.EnvValue.fromSecretValue({ secret, key });
 }
 
 function bindHttp(owner: string, options: HttpSourceOptions): BoundConfigSource {
   const files = options.files ?? [];
   if (files.length === 0) throw new Error(`${owner}: give at least one file`);
-  const lines = files.map(f => {
-    assertUrl(owner, f.url, ['http', 'https']);
+  const urls = files.map(f => normalizeUrl(owner, f.url, ['http', 'https']));
+  const lines = files.map((f, i) => {
     assertRelativePath(owner, 'path', f.path);
     if (f.sha256 !== undefined && !SHA256.test(f.sha256)) {
-      throw new Error(`${owner}: sha256 ${JSON.stringify(f.sha256)} of ${f.path} is not 64 lowercase hex digits`);
+      throw new Error(`${owner}: sha256 ${JSON.stringify(f.sha256)} of ${f.path} is not 64 hex digits`);
     }
-    return `${f.path} ${fileModeString(owner, f.mode ?? 0o644)} ${f.sha256 ?? '-'} ${f.url}`;
+    // sha256sum prints lower case, and the script compares strings.
+    return `${f.path} ${fileModeString(owner, f.mode ?? 0o644)} ${f.sha256?.toLowerCase() ?? '-'} ${urls[i]}`;
   });
-  assertUnique(owner, 'path', files.map(f => f.path));
+  assertDistinctOutputs(owner, 'path', files.map(f => f.path));
   const env: { [name: string]: kplus.EnvValue } = { FETCH_FILES: literalEnv(lines.join('\n')) };
   if (options.authHeader) {
     const header = options.authHeader.header ?? 'Authorization';
     if (!/^[A-Za-z0-9-]+$/.test(header)) throw new Error(`${owner}: header name ${JSON.stringify(header)} is not a valid HTTP header name`);
     env.FETCH_AUTH_HEADER = literalEnv(header);
-    env.FETCH_AUTH_VALUE = kplus.EnvValue.fromSecretValue({ secret: options.authHeader.secret, key: options.authHeader.key });
+    env.FETCH_AUTH_VALUE = secretEnv(owner, 'authHeader.key', options.authHeader.secret, options.authHeader.key);
   }
   return {
-    image: CURL_IMAGE,
+    image: ConfigSource.CURL_IMAGE,
     scripts: ['lib.sh', 'fetch-lib.sh', 'fetch-http.sh'],
     env,
     reads: [],
     outputs: files.map(f => f.path),
-    description: `fetches ${files.map(f => f.url).join(', ')}`,
+    description: `fetches ${urls.join(', ')}`,
   };
 }
 
 function bindGit(owner: string, options: GitSourceOptions): BoundConfigSource {
-  const repo = options.repository;
+  let repo = options.repository;
   if (typeof repo === 'string' && repo.startsWith('/')) {
     assertRelativePath(owner, 'repository path', repo.slice(1));
   } else {
-    assertUrl(owner, repo, ['https', 'http', 'ssh', 'file']);
+    repo = normalizeUrl(owner, repo, ['https', 'http', 'ssh', 'file']);
   }
-  const ref = options.ref;
-  if (typeof ref !== 'string' || !REF.test(ref) || ref.includes('..') || ref.endsWith('.lock') || ref.endsWith('/')) {
-    throw new Error(`${owner}: ref ${JSON.stringify(ref)} is not a valid tag name or commit id`);
+  const revision = options.revision;
+  if (typeof revision !== 'string' || !REVISION.test(revision) || revision.includes('..') || revision.endsWith('.lock') || revision.endsWith('/')) {
+    throw new Error(`${owner}: revision ${JSON.stringify(revision)} is not a valid tag name or commit id`);
   }
-  if (/^[0-9a-f]{7,39}$/.test(ref)) {
-    throw new Error(`${owner}: ref ${JSON.stringify(ref)} looks like an abbreviated commit id; give all 40 hex digits`);
+  if (/^[0-9a-f]{7,39}$/.test(revision)) {
+    throw new Error(`${owner}: revision ${JSON.stringify(revision)} looks like an abbreviated commit id; give all 40 hex digits`);
   }
   if (options.subPath !== undefined) assertRelativePath(owner, 'subPath', options.subPath);
   const directory = options.directory ?? repo.replace(/\/+$/, '').split('/').pop()!.replace(/\.git$/, '');
   assertRelativePath(owner, 'directory', directory);
   const env: { [name: string]: kplus.EnvValue } = {
     GIT_REPOSITORY: literalEnv(repo),
-    GIT_REF: literalEnv(ref),
+    GIT_REF: literalEnv(revision),
     GIT_DIRECTORY: literalEnv(directory),
   };
   if (options.subPath) env.GIT_SUBPATH = literalEnv(options.subPath);
   if (options.credentials) {
     const { secret } = options.credentials;
-    env.GIT_USERNAME = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.usernameKey ?? 'username' });
-    env.GIT_PASSWORD = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.passwordKey ?? 'password' });
+    env.GIT_USERNAME = secretEnv(owner, 'credentials.usernameKey', secret, options.credentials.usernameKey ?? 'username');
+    env.GIT_PASSWORD = secretEnv(owner, 'credentials.passwordKey', secret, options.credentials.passwordKey ?? 'password');
   }
   return {
-    image: GIT_IMAGE,
+    image: ConfigSource.GIT_IMAGE,
     scripts: ['lib.sh', 'fetch-lib.sh', 'fetch-git.sh'],
     env,
     reads: [],
     outputs: [directory],
-    description: `fetches ${repo}@${ref}${options.subPath ? ` (${options.subPath})` : ''}`,
+    description: `fetches ${repo}@${revision}${options.subPath ? ` (${options.subPath})` : ''}`,
   };
 }
 
@@ -393,16 +396,15 @@ function bindS3(owner: string, options: S3SourceOptions): BoundConfigSource {
     env.AWS_REGION = literalEnv(options.region);
   }
   if (options.endpoint !== undefined) {
-    assertUrl(owner, options.endpoint, ['https', 'http']);
-    env.AWS_ENDPOINT_URL = literalEnv(options.endpoint);
+    env.AWS_ENDPOINT_URL = literalEnv(normalizeUrl(owner, options.endpoint, ['https', 'http']));
   }
   if (options.credentials) {
     const { secret } = options.credentials;
-    env.AWS_ACCESS_KEY_ID = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID' });
-    env.AWS_SECRET_ACCESS_KEY = kplus.EnvValue.fromSecretValue({ secret, key: options.credentials.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY' });
+    env.AWS_ACCESS_KEY_ID = secretEnv(owner, 'credentials.accessKeyIdKey', secret, options.credentials.accessKeyIdKey ?? 'AWS_ACCESS_KEY_ID');
+    env.AWS_SECRET_ACCESS_KEY = secretEnv(owner, 'credentials.secretAccessKeyKey', secret, options.credentials.secretAccessKeyKey ?? 'AWS_SECRET_ACCESS_KEY');
   }
   return {
-    image: AWS_CLI_IMAGE,
+    image: ConfigSource.AWS_CLI_IMAGE,
     scripts: ['lib.sh', 'fetch-lib.sh', 'fetch-s3.sh'],
     env,
     reads: [],
@@ -410,9 +412,6 @@ function bindS3(owner: string, options: S3SourceOptions): BoundConfigSource {
     description: `fetches ${options.uri}`,
   };
 }
-
-// Names the render script or the shell itself relies on.
-const RESERVED_VARIABLES = /^(RENDER_[A-Z0-9_]*|FETCH_[A-Z0-9_]*|PATH|HOME|IFS|PWD|SHELL|STEP)$/;
 
 function bindTemplate(owner: string, options: TemplateSourceOptions): BoundConfigSource {
   const files = options.files ?? [];
@@ -423,15 +422,11 @@ function bindTemplate(owner: string, options: TemplateSourceOptions): BoundConfi
     assertRelativePath(owner, 'path', f.path);
     return `${f.template} ${f.path} ${fileModeString(owner, f.mode ?? 0o644)}`;
   });
-  assertUnique(owner, 'path', files.map(f => f.path));
+  assertDistinctOutputs(owner, 'path', files.map(f => f.path));
   const names = Object.keys(options.variables ?? {});
-  for (const name of names) {
-    // Upper case keeps them apart from the script's own (lower-case) variables.
-    if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`${owner}: template variable ${JSON.stringify(name)} must be upper case letters, digits and "_"`);
-    if (RESERVED_VARIABLES.test(name)) throw new Error(`${owner}: template variable ${name} is reserved; rename it`);
-  }
+  assertScriptVariables(owner, 'template variable', names, ['RENDER_', 'FETCH_']);
   return {
-    image: BUSYBOX_IMAGE,
+    image: ConfigSource.BUSYBOX_IMAGE,
     scripts: ['lib.sh', 'fetch-lib.sh', 'render-template.sh'],
     env: {
       ...options.variables,

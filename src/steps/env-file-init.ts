@@ -1,9 +1,10 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { BUSYBOX_IMAGE } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
-import { assertRelativePath, fileModeString } from '../mount-paths';
+import { addSecretKeyValidation, assertScriptVariables } from '../private/env';
+import { BUSYBOX_IMAGE } from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
+import { assertRelativePath, fileModeString } from '../private/mount-paths';
 import { stepOwner } from '../private/step-values';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
@@ -37,7 +38,8 @@ export interface EnvFileInitProps extends InitStepOptions {
   /**
    * Variables, in order: literal values, Downward API fields
    * (`EnvValue.fromFieldRef(EnvFieldPaths.POD_IP)`, `EnvValue.fromResource(...)`)
-   * and secrets (`EnvValue.fromSecretValue`). Names are upper case.
+   * and secrets (`EnvValue.fromSecretValue`). Names are upper case, and not
+   * ones the shell or the step's script owns (PATH, IFS, RANDOM, PPID, ...).
    */
   readonly variables: { [name: string]: kplus.EnvValue };
 
@@ -56,10 +58,6 @@ export interface EnvFileInitProps extends InitStepOptions {
   readonly mode?: number;
 }
 
-const NAME = /^[A-Z_][A-Z0-9_]*$/;
-// The script's own variables; RUN_ID is set by lib.sh in every script.
-const RESERVED = /^(ENVFILE_[A-Z0-9_]*|FETCH_DEST|PATH|HOME|IFS|PWD|SHELL|STEP|RUN_ID)$/;
-
 /**
  * Writes an env/config file into a `SharedVolume` from literal values, Downward
  * API fields and secret references, for apps that read settings from a file.
@@ -73,10 +71,7 @@ export class EnvFileInit extends InitStep {
     const owner = stepOwner('EnvFileInit', scope, id);
     const names = Object.keys(props.variables ?? {});
     if (names.length === 0) throw new Error(`${owner}: give at least one variable`);
-    for (const name of names) {
-      if (!NAME.test(name)) throw new Error(`${owner}: variable name ${JSON.stringify(name)} must be upper case letters, digits and "_"`);
-      if (RESERVED.test(name)) throw new Error(`${owner}: variable name ${name} is reserved; rename it`);
-    }
+    assertScriptVariables(owner, 'variable name', names, ['ENVFILE_', 'FETCH_DEST']);
     const path = props.path ?? 'app.env';
     assertRelativePath(owner, 'path', path);
     const mode = fileModeString(owner, props.mode ?? 0o440);
@@ -96,5 +91,6 @@ export class EnvFileInit extends InitStep {
       description: `writes ${names.join(', ')} to ${props.volume.name}/${path}`,
     });
     this.path = path;
+    addSecretKeyValidation(this, () => this.env);
   }
 }

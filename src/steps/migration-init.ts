@@ -6,8 +6,9 @@ import { MigrationTool } from './migration-tool';
 import { WaitForService } from './wait-for-service';
 import { DatabaseConnection } from '../database';
 import { InitStep, InitStepOptions } from '../init-step';
-import { assertMountPath, assertRelativePath } from '../mount-paths';
-import { suffixedLabel, toDns1123Label } from '../names';
+import { assertOwn, DATABASE_CONNECTION_BRAND, MIGRATION_SOURCE_BRAND, MIGRATION_TOOL_BRAND } from '../private/migration-brands';
+import { assertMountPath, assertRelativePath } from '../private/mount-paths';
+import { suffixedLabel, toDns1123Label } from '../private/names';
 import { stepOwner } from '../private/step-values';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 
@@ -80,20 +81,21 @@ export class MigrationInit extends InitStep {
 
   constructor(scope: Construct, id: string, props: MigrationInitProps) {
     const owner = stepOwner('MigrationInit', scope, id);
-    if (!(props.tool instanceof MigrationTool)) throw new Error(`${owner}: tool must be a MigrationTool`);
-    if (!(props.database instanceof DatabaseConnection)) throw new Error(`${owner}: database must be a DatabaseConnection`);
-    if (!(props.migrations instanceof MigrationSource)) throw new Error(`${owner}: migrations must be a MigrationSource`);
-    const tool = props.tool._bind(props.database);
+    assertOwn(owner, 'tool', props.tool, MigrationTool, MIGRATION_TOOL_BRAND, 'a MigrationTool');
+    assertOwn(owner, 'database', props.database, DatabaseConnection, DATABASE_CONNECTION_BRAND, 'a DatabaseConnection');
+    assertOwn(owner, 'migrations', props.migrations, MigrationSource, MIGRATION_SOURCE_BRAND, 'a MigrationSource');
+    // The tool is bound to the directory it reads, so the path lands only where it is a path.
+    const inImagePath = props.migrations.kind === 'image' ? props.migrations.path : undefined;
+    if (inImagePath !== undefined) assertMountPath(owner, inImagePath);
+    const tool = props.tool._bind(props.database, inImagePath);
     const name = props.name ?? toDns1123Label(id);
     const reads = migrationMounts(scope, owner, name, props.migrations, tool.migrationsPath);
-    if (props.migrations.kind === 'image' && props.migrations.path !== undefined) assertMountPath(owner, props.migrations.path);
     super(scope, id, {
       ...props,
       image: props.image ?? tool.image,
       command: tool.command,
-      args: tool.args && props.migrations.kind === 'image' && props.migrations.path
-        ? tool.args.map(a => relocate(a, tool.migrationsPath, props.migrations.path!)) : tool.args,
-      env: relocateEnv(tool.env, tool.migrationsPath, props.migrations.kind === 'image' ? props.migrations.path : undefined),
+      args: tool.args,
+      env: tool.env,
       resources: mergeResources(tool.resources, props.resources),
       reads,
       scratchPath: tool.scratchPath,
@@ -128,16 +130,6 @@ function migrationMounts(scope: Construct, owner: string, name: string, source: 
     default:
       return [];
   }
-}
-
-function relocate(value: string, from: string, to: string): string {
-  return value.split(from).join(to);
-}
-
-function relocateEnv(env: { [name: string]: kplus.EnvValue }, from: string, to?: string): { [name: string]: kplus.EnvValue } {
-  if (!to) return env;
-  return Object.fromEntries(Object.entries(env).map(([k, v]) =>
-    [k, typeof v.value === 'string' ? kplus.EnvValue.fromValue(relocate(v.value, from, to)) : v]));
 }
 
 function mergeResources(tool: kplus.ContainerResources, user: kplus.ContainerResources = {}): kplus.ContainerResources {

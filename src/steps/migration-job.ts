@@ -1,11 +1,15 @@
 import { createHash } from 'crypto';
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { MigrationInit, MigrationInitProps } from './migration-init';
 import { WaitForJob } from './wait-for-job';
-import { InitStepOptions } from '../init-step';
-import { suffixedLabel, toDns1123Label } from '../names';
+import { InitSequence } from '../init-sequence';
+import { InitStep, InitStepOptions } from '../init-step';
+import { INIT_STEP_BRAND } from '../private/identity';
+import { assertOwn } from '../private/migration-brands';
+import { suffixedLabel, toDns1123Label } from '../private/names';
+import { stepOwner } from '../private/step-values';
 import { WorkloadInit } from '../private/workload-init';
 
 /**
@@ -26,6 +30,15 @@ export interface MigrationJobProps extends MigrationInitProps {
    * @default Duration.minutes(30)
    */
   readonly activeDeadline?: Duration;
+
+  /**
+   * Steps that run in the Job's pod before the migration (and before its wait
+   * for the database), in order, e.g. the `ConfigFetchInit` that fills the
+   * shared volume of `MigrationSource.fromVolume`.
+   *
+   * @default - none
+   */
+  readonly initSteps?: InitStep[];
 }
 
 /**
@@ -45,8 +58,19 @@ export interface WaitForMigrationOptions extends InitStepOptions {
  * containers. The app's init sequence waits for it with `waitStep()`, which
  * also wires the RBAC that wait needs.
  *
- * The Job is named after its content (`<id>-<hash>`): its pod template is
- * immutable, so a new migration image or setting is a new Job, not a failed apply.
+ * The Job is named after its content (`<id>-<hash>`), because its pod template
+ * is immutable and a completed Job never runs again. The hash covers the Job's
+ * synthesized spec (every container, volume and setting of its pod, the
+ * `initSteps` included) and the data of the ConfigMaps its pod uses that are
+ * defined in the app (migrations from `MigrationSource.fromConfigMap`). So a
+ * new migration file or any change to the pod is a new Job, and the same input
+ * gives the same name. Content the app cannot see (an imported ConfigMap, a
+ * pre-populated volume, what a `ConfigFetchInit` downloads) counts only through
+ * its reference: pin a tag or checksum there.
+ *
+ * Finish the Job before using its name: a change to the Job or its ConfigMaps
+ * after `waitStep()` (or after reading `job.name`) fails synthesis, since the
+ * wait would look for the old name.
  */
 export class MigrationJob extends Construct {
   /** The Job. */
@@ -56,14 +80,22 @@ export class MigrationJob extends Construct {
   public readonly migration: MigrationInit;
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
+    const owner = stepOwner('MigrationJob', scope, id);
+    const initSteps = props.initSteps ?? [];
+    const base = toDns1123Label(id);
+    if (!base) throw new Error(`${owner}: id ${JSON.stringify(id)} leaves nothing for the Job name; use letters or digits`);
+    initSteps.forEach((s, i) => assertOwn(owner, `initSteps[${i}]`, s, InitStep, INIT_STEP_BRAND, 'an InitStep'));
+    assertVolumeSourceWritten(owner, props, initSteps);
     super(scope, id);
     this.migration = new MigrationInit(this, 'migrate', { ...props, name: props.name ?? 'migrate' });
-    this.job = new kplus.Job(this, 'Job', {
-      metadata: { name: suffixedLabel(toDns1123Label(id), fingerprint(this.migration)) },
+    const job = new ContentNamedJob(this, 'Job', owner, base, {
       backoffLimit: props.backoffLimit ?? 0,
       activeDeadline: props.activeDeadline ?? Duration.minutes(30),
     });
-    WorkloadInit.of(this.job).applyAsMain(this.migration);
+    if (initSteps.length > 0) InitSequence.of(job).add(...initSteps);
+    WorkloadInit.of(job).applyAsMain(this.migration);
+    job.finishConstruction();
+    this.job = job;
   }
 
   /**
@@ -75,10 +107,118 @@ export class MigrationJob extends Construct {
   }
 }
 
-// Hash of what the migration container runs: same content, same Job name.
-function fingerprint(step: MigrationInit): string {
-  const env = Object.entries(step.env).map(([k, v]) => [k, v.value ?? null, JSON.stringify(v.valueFrom ?? null)]);
-  const reads = step.reads.map(r => [r.volume.name, r.path]);
-  const content = JSON.stringify({ image: step.image, command: step.command, args: step.args, env, reads });
-  return createHash('sha256').update(content).digest('hex').slice(0, 8);
+// A volume nobody fills is an empty directory: say which prop fixes it, before
+// WorkloadInit's generic "no earlier step writes it".
+function assertVolumeSourceWritten(owner: string, props: MigrationJobProps, initSteps: InitStep[]): void {
+  const source = props.migrations;
+  const volume = source?.kind === 'volume' ? source.volume : undefined;
+  if (!volume || volume.prePopulated) return;
+  const withPrerequisites = (s: InitStep): InitStep[] => [...s.prerequisites.flatMap(withPrerequisites), s];
+  if (initSteps.flatMap(withPrerequisites).some(s => s.writes.some(w => w.volume === volume))) return;
+  throw new Error(
+    `${owner}: migrations come from shared volume "${volume.name}", but no step in initSteps writes it; ` +
+    'pass the step that fills it (e.g. a ConfigFetchInit) in initSteps, or mark the volume prePopulated',
+  );
+}
+
+/**
+ * A Job whose `metadata.name` is `<base>-<hash>`, the hash taken from its
+ * synthesized spec and the ConfigMaps it uses, computed whenever the name is
+ * read: cdk8s resolves the name in the manifest at synthesis, and `name` gives
+ * the same value to code that needs a string earlier (WaitForJob). A validation
+ * fails synthesis if a name read earlier is no longer the Job's name.
+ */
+class ContentNamedJob extends kplus.Job {
+  private readonly owner: string;
+  private readonly base: string;
+  private readonly namesRead = new Set<string>();
+  private complete = false;
+  private hashing = false;
+
+  constructor(scope: Construct, id: string, owner: string, base: string, props: kplus.JobProps) {
+    const token = new NameToken();
+    super(scope, id, { ...props, metadata: { ...props.metadata, name: token as unknown as string } });
+    token.job = this;
+    this.owner = owner;
+    this.base = base;
+    this.node.addValidation({ validate: () => this.staleNames() });
+  }
+
+  /** `<base>-<hash>`; the base alone while the MigrationJob is still adding the pod's containers. */
+  public get name(): string {
+    // While the pod is being built, or rendered for the hash, the name is not part of it: the base stands in.
+    if (!this.complete || this.hashing) return this.base;
+    const name = this.contentName();
+    this.namesRead.add(name);
+    return name;
+  }
+
+  /** Called once the MigrationJob has built the pod: from now on the name has its hash. */
+  public finishConstruction(): void {
+    this.complete = true;
+  }
+
+  /** The name, computed from the Job's current manifest. */
+  public contentName(): string {
+    this.hashing = true;
+    try {
+      const manifest = ApiObject.of(this).toJson();
+      const content = { spec: manifest.spec, configMaps: this.configMapData(manifest.spec) };
+      return suffixedLabel(this.base, createHash('sha256').update(canonicalJson(content)).digest('hex').slice(0, 8));
+    } finally {
+      this.hashing = false;
+    }
+  }
+
+  // The data of each ConfigMap the pod uses (volumes, env, envFrom) that is defined in this app.
+  private configMapData(spec: any): Array<{ name: string; data?: unknown; binaryData?: unknown }> {
+    const pod = spec?.template?.spec ?? {};
+    const names = new Set<string>();
+    for (const v of pod.volumes ?? []) {
+      if (v.configMap?.name) names.add(v.configMap.name);
+      for (const s of v.projected?.sources ?? []) if (s.configMap?.name) names.add(s.configMap.name);
+    }
+    for (const c of [...pod.initContainers ?? [], ...pod.containers ?? []]) {
+      for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) names.add(e.valueFrom.configMapKeyRef.name);
+      for (const e of c.envFrom ?? []) if (e.configMapRef?.name) names.add(e.configMapRef.name);
+    }
+    if (names.size === 0) return [];
+    const namespace = this.metadata.namespace;
+    const defined = this.node.root.node.findAll()
+      .filter((c: IConstruct): c is ApiObject => ApiObject.isApiObject(c) && c.kind === 'ConfigMap')
+      .filter(c => names.has(c.name) && c.metadata.namespace === namespace);
+    return defined
+      .map(c => c.toJson())
+      .map(json => ({ name: json.metadata.name, data: json.data, binaryData: json.binaryData }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  private staleNames(): string[] {
+    const current = this.contentName();
+    return [...this.namesRead].filter(n => n !== current).map(stale =>
+      `${this.owner}: the Job's pod or a ConfigMap it uses changed after its name "${stale}" was read ` +
+      `(by waitStep() or job.name); it is now "${current}", so a wait for "${stale}" would never see it complete. ` +
+      'Finish the Job, its initSteps and its ConfigMaps before calling waitStep()',
+    );
+  }
+}
+
+/** `metadata.name` of a ContentNamedJob: cdk8s resolves objects with `resolve()` at synthesis. */
+class NameToken {
+  public job?: ContentNamedJob;
+
+  public resolve(): string {
+    return this.job!.name;
+  }
+
+  public toString(): string {
+    return this.job!.name;
+  }
+}
+
+/** JSON with object keys sorted, so equal content hashes equally whatever the insertion order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.keys(v).sort().map(k => [k, v[k]]))
+    : v));
 }

@@ -1,4 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
+import { brand } from '../private/identity';
+import { MIGRATION_SOURCE_BRAND } from '../private/migration-brands';
 import { SharedVolume } from '../shared-volume';
 
 /**
@@ -40,5 +42,7 @@ export class MigrationSource {
     public readonly volume?: SharedVolume,
     /** Directory of the shared volume, for "volume". */
     public readonly subPath?: string,
-  ) {}
+  ) {
+    brand(this, MIGRATION_SOURCE_BRAND);
+  }
 }

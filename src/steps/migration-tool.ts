@@ -1,17 +1,10 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { DatabaseConnection, DatabaseEngine } from '../database';
-import { assertRelativePath } from '../mount-paths';
-import { literalEnv } from '../private/kubelet-literal';
-
-/** Pinned official images of the presets. */
-export const FLYWAY_IMAGE = 'flyway/flyway:10.20.1';
-/** Liquibase's official image. */
-export const LIQUIBASE_IMAGE = 'liquibase/liquibase:4.28.0';
-/** golang-migrate's official image. */
-export const GOLANG_MIGRATE_IMAGE = 'migrate/migrate:v4.17.1';
-/** Atlas's official image. */
-export const ATLAS_IMAGE = 'arigaio/atlas:0.28.1';
+import { brand } from '../private/identity';
+import { kubeletLiteral, literalEnv } from '../private/kubelet-literal';
+import { MIGRATION_TOOL_BRAND } from '../private/migration-brands';
+import { assertMountPath, assertRelativePath } from '../private/mount-paths';
 
 /**
  * Options of the Liquibase preset.
@@ -43,7 +36,9 @@ export interface CustomMigrationToolOptions {
   readonly args?: string[];
 
   /**
-   * Where the tool reads migrations.
+   * Where the tool reads migrations: the mount path of a ConfigMap or volume
+   * source, and `MIGRATIONS_DIR`. With `MigrationSource.inImage(path)`,
+   * `MIGRATIONS_DIR` is that path, and so is every argument equal to this one.
    *
    * @default "/migrations"
    */
@@ -84,22 +79,33 @@ const GO_RESOURCES: kplus.ContainerResources = {
  * reads it from an env var backed by a secretKeyRef.
  */
 export class MigrationTool {
+  /** Flyway's official image, as `flyway()` pins it. */
+  public static readonly FLYWAY_IMAGE = 'flyway/flyway:10.20.1';
+
+  /** Liquibase's official image, as `liquibase()` pins it. */
+  public static readonly LIQUIBASE_IMAGE = 'liquibase/liquibase:4.28.0';
+
+  /** golang-migrate's official image, as `golangMigrate()` pins it. */
+  public static readonly GOLANG_MIGRATE_IMAGE = 'migrate/migrate:v4.17.1';
+
+  /** Atlas's official image, as `atlas()` pins it. */
+  public static readonly ATLAS_IMAGE = 'arigaio/atlas:0.28.1';
+
   /**
    * Flyway: `flyway migrate`, configured by FLYWAY_URL, FLYWAY_USER,
    * FLYWAY_PASSWORD and FLYWAY_LOCATIONS=filesystem:<dir>. Concurrent runs are
    * serialized by Flyway's database lock (an advisory lock on PostgreSQL).
    */
   public static flyway(): MigrationTool {
-    return new MigrationTool('flyway', db => ({
-      image: FLYWAY_IMAGE,
+    return new MigrationTool('flyway', '/flyway/sql', (db, dir) => ({
+      image: MigrationTool.FLYWAY_IMAGE,
       command: ['flyway', 'migrate'],
       env: {
         FLYWAY_URL: literalEnv(db.jdbcUrl),
         FLYWAY_USER: db.username,
         FLYWAY_PASSWORD: db.password,
-        FLYWAY_LOCATIONS: literalEnv('filesystem:/flyway/sql'),
+        FLYWAY_LOCATIONS: literalEnv(`filesystem:${dir}`),
       },
-      migrationsPath: '/flyway/sql',
       resources: JVM_RESOURCES,
       scratchPath: '/tmp',
       lock: 'Flyway takes a database lock (PostgreSQL advisory lock) for the whole migrate',
@@ -116,19 +122,19 @@ export class MigrationTool {
   public static liquibase(options: LiquibaseOptions = {}): MigrationTool {
     const changelog = options.changelogFile ?? 'changelog.xml';
     assertRelativePath('MigrationTool.liquibase', 'changelogFile', changelog);
-    return new MigrationTool('liquibase', db => ({
-      image: LIQUIBASE_IMAGE,
+    return new MigrationTool('liquibase', '/liquibase/changelog', (db, dir) => ({
+      image: MigrationTool.LIQUIBASE_IMAGE,
       command: ['liquibase', 'update'],
+      // No LIQUIBASE_ANALYTICS_ENABLED: analytics came with 4.30, and 4.28 warns
+      // that the variable is invalid. Set it to false when bumping the image.
       env: {
         LIQUIBASE_COMMAND_URL: literalEnv(db.jdbcUrl),
         LIQUIBASE_COMMAND_USERNAME: db.username,
         LIQUIBASE_COMMAND_PASSWORD: db.password,
         LIQUIBASE_COMMAND_CHANGELOG_FILE: literalEnv(changelog),
-        LIQUIBASE_SEARCH_PATH: literalEnv('/liquibase/changelog'),
-        LIQUIBASE_ANALYTICS_ENABLED: literalEnv('false'),
+        LIQUIBASE_SEARCH_PATH: literalEnv(dir),
         HOME: literalEnv('/tmp'),
       },
-      migrationsPath: '/liquibase/changelog',
       resources: JVM_RESOURCES,
       scratchPath: '/tmp',
       lock: 'Liquibase waits on its DATABASECHANGELOGLOCK row; a killed pod can leave it held (liquibase release-locks)',
@@ -142,14 +148,13 @@ export class MigrationTool {
    * migration leaves the version "dirty" until `migrate force`.
    */
   public static golangMigrate(): MigrationTool {
-    return new MigrationTool('golang-migrate', db => {
+    return new MigrationTool('golang-migrate', '/migrations', (db, dir) => {
       assertPostgres('golangMigrate', db);
       return {
-        image: GOLANG_MIGRATE_IMAGE,
+        image: MigrationTool.GOLANG_MIGRATE_IMAGE,
         command: ['migrate'],
-        args: ['-path', '/migrations', '-database', db.postgresUrl, 'up'],
+        args: ['-path', kubeletLiteral(dir), '-database', db.postgresUrl, 'up'],
         env: { PGUSER: db.username, PGPASSWORD: db.password },
-        migrationsPath: '/migrations',
         resources: GO_RESOURCES,
         lock: 'golang-migrate takes a PostgreSQL advisory lock; a failed migration leaves the version dirty until `migrate force`',
       };
@@ -162,13 +167,12 @@ export class MigrationTool {
    * PGPASSWORD. Concurrent runs are serialized by an advisory lock.
    */
   public static atlas(): MigrationTool {
-    return new MigrationTool('atlas', db => {
+    return new MigrationTool('atlas', '/migrations', (db, dir) => {
       assertPostgres('atlas', db);
       return {
-        image: ATLAS_IMAGE,
-        args: ['migrate', 'apply', '--url', db.postgresUrl, '--dir', 'file:///migrations'],
+        image: MigrationTool.ATLAS_IMAGE,
+        args: ['migrate', 'apply', '--url', db.postgresUrl, '--dir', kubeletLiteral(`file://${fileUrlPath(dir)}`)],
         env: { PGUSER: db.username, PGPASSWORD: db.password },
-        migrationsPath: '/migrations',
         resources: GO_RESOURCES,
         lock: 'Atlas takes a PostgreSQL advisory lock for migrate apply',
       };
@@ -181,10 +185,12 @@ export class MigrationTool {
    */
   public static custom(options: CustomMigrationToolOptions): MigrationTool {
     const migrationsPath = options.migrationsPath ?? '/migrations';
-    return new MigrationTool('custom', db => ({
+    assertMountPath('MigrationTool.custom', migrationsPath);
+    return new MigrationTool('custom', migrationsPath, (db, dir) => ({
       image: options.image,
       command: options.command,
-      args: options.args,
+      // Only whole arguments: a path inside a URL or a flag is not the migrations directory.
+      args: options.args?.map(a => a === migrationsPath ? kubeletLiteral(dir) : a),
       env: {
         DB_HOST: literalEnv(db.host),
         DB_PORT: literalEnv(String(db.port)),
@@ -192,7 +198,7 @@ export class MigrationTool {
         DB_USER: db.username,
         DB_PASSWORD: db.password,
         DB_JDBC_URL: literalEnv(db.jdbcUrl),
-        MIGRATIONS_DIR: literalEnv(migrationsPath),
+        MIGRATIONS_DIR: literalEnv(dir),
         ...db.engine === DatabaseEngine.POSTGRESQL ? {
           PGHOST: literalEnv(db.host),
           PGPORT: literalEnv(String(db.port)),
@@ -202,7 +208,6 @@ export class MigrationTool {
           PGSSLMODE: literalEnv(db.sslMode),
         } : {},
       },
-      migrationsPath,
       resources: {},
       lock: 'custom tool: its own locking, if any',
     }));
@@ -211,16 +216,25 @@ export class MigrationTool {
   private constructor(
     /** The tool's name ("flyway", "liquibase", "golang-migrate", "atlas" or "custom"). */
     public readonly toolName: string,
-    private readonly binder: (db: DatabaseConnection) => BoundMigrationTool,
-  ) {}
+    /** Where the tool reads migrations unless `MigrationSource.inImage(path)` says otherwise. */
+    public readonly migrationsPath: string,
+    private readonly binder: (db: DatabaseConnection, dir: string) => Omit<BoundMigrationTool, 'migrationsPath'>,
+  ) {
+    brand(this, MIGRATION_TOOL_BRAND);
+  }
 
   /**
-   * Resolves the tool for a database.
+   * Resolves the tool for a database, reading migrations from `dir`.
    * @internal
    */
-  public _bind(db: DatabaseConnection): BoundMigrationTool {
-    return this.binder(db);
+  public _bind(db: DatabaseConnection, dir: string = this.migrationsPath): BoundMigrationTool {
+    return { ...this.binder(db, dir), migrationsPath: dir };
   }
+}
+
+// A path as the path of a file:// URL: each segment percent-encoded.
+function fileUrlPath(dir: string): string {
+  return dir.split('/').map(encodeURIComponent).join('/');
 }
 
 function assertPostgres(tool: string, db: DatabaseConnection): void {

@@ -1,14 +1,14 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
-import { fileModeString } from '../mount-paths';
+import { BUSYBOX_IMAGE } from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
+import { fileModeString } from '../private/mount-paths';
 import { stepOwner } from '../private/step-values';
 import { WorkloadInit } from '../private/workload-init';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
 import { StepSecurity } from '../step-security';
-import { BUSYBOX_IMAGE } from './config-source';
 
 const TARGET_MOUNT = '/var/run/cdk8s-init/volume';
 
@@ -92,6 +92,9 @@ export class VolumePermissionsInit extends InitStep {
     id32('user', props.user);
     id32('group', props.group);
     const mode = fileModeString(owner, props.mode ?? 0o770, 0o7777);
+    if (props.strategy === VolumePermissionStrategy.FS_GROUP && props.user !== undefined) {
+      throw new Error(`${owner}: user ${props.user} needs a chown, which the FS_GROUP strategy does not do; use CHOWN (or AUTO), or leave user out`);
+    }
     let strategy = props.strategy ?? VolumePermissionStrategy.AUTO;
     if (strategy === VolumePermissionStrategy.AUTO) {
       strategy = props.user === undefined ? VolumePermissionStrategy.FS_GROUP : VolumePermissionStrategy.CHOWN;
@@ -133,14 +136,6 @@ export class VolumePermissionsInit extends InitStep {
   }
 
   protected onAddedTo(workload: kplus.AbstractPod): void {
-    if (this.strategy !== VolumePermissionStrategy.FS_GROUP) return;
-    const existing = workload.securityContext.fsGroup;
-    if (existing !== undefined && existing !== this.group) {
-      throw new Error(`VolumePermissionsInit ${this.node.path}: workload ${workload.node.path} already has fsGroup ${existing}, not ${this.group}`);
-    }
-    const state = WorkloadInit.of(workload);
-    state.patchPodSpec('securityContext/fsGroup', this.group);
-    // Only re-own the volume when its root does not match: fast on large volumes.
-    state.patchPodSpec('securityContext/fsGroupChangePolicy', 'OnRootMismatch');
+    if (this.strategy === VolumePermissionStrategy.FS_GROUP) WorkloadInit.of(workload).requireFsGroup(this, this.group);
   }
 }

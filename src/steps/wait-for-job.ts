@@ -1,10 +1,10 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { CURL_IMAGE } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
+import { CURL_IMAGE } from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
-import { wholeSeconds } from '../private/step-values';
+import { stepOwner, timeoutSeconds } from '../private/step-values';
 import { WorkloadInit } from '../private/workload-init';
 import { shellCommand } from '../shell/scripts';
 
@@ -34,23 +34,35 @@ export interface WaitForJobProps extends InitStepOptions {
  * Blocks the pod until a Job has completed, and fails at once if the Job failed.
  *
  * It reads the Job from the Kubernetes API as in-cluster clients do (the
- * kubelet's KUBERNETES_SERVICE_HOST/PORT, the mounted service account token and
- * CA), polling with backoff (0.5 s up to 5 s). Wherever it is added, the RBAC
- * it needs is wired in: a Role allowing get/list/watch on that one Job, bound
- * to the workload's service account (a new one if the workload has none), and
- * the token mounted (`automountServiceAccountToken: true`).
+ * kubelet's KUBERNETES_SERVICE_HOST/PORT, a service-account token and the
+ * cluster CA), polling with backoff (0.5 s up to 5 s). Wherever it is added,
+ * the access it needs is wired in: a Role allowing `get` on that one Job, in
+ * the Job's namespace, bound to the workload's service account (one per
+ * workload, created if it has none, shared by all its WaitForJob steps). Only
+ * this step's container gets the token, through a projected volume; the pod's
+ * `automountServiceAccountToken` is left as it is, so app containers get none.
+ *
+ * The Job must stay after it completes: new replicas read it. A Job removed
+ * later (by `ttlSecondsAfterFinished`, or by hand) is "not found" to them, as
+ * one not created yet, and they wait until the timeout. So a Job with a TTL is
+ * refused at synthesis; after a manual deletion, re-apply the manifests.
  */
 export class WaitForJob extends InitStep {
   /** The Job waited for. */
   public readonly job: kplus.Job;
-  private role?: kplus.Role;
-  private readonly boundAccounts = new Set<kplus.IServiceAccount>();
 
   constructor(scope: Construct, id: string, props: WaitForJobProps) {
+    const owner = stepOwner('WaitForJob', scope, id);
     const timeout = props.timeout ?? Duration.minutes(10);
     const job = props.job;
     if (!(job instanceof kplus.Job)) {
-      throw new Error(`WaitForJob ${scope.node.path}/${id}: job must be a cdk8s-plus Job`);
+      throw new Error(`${owner}: job must be a cdk8s-plus Job; got ${String(job)}`);
+    }
+    if (job.ttlAfterFinished !== undefined) {
+      throw new Error(
+        `${owner}: job ${job.node.path} has ttlAfterFinished ${job.ttlAfterFinished.toHumanString()}; once it is removed, ` +
+        'new replicas cannot tell it completed and wait until their timeout. Remove ttlAfterFinished from the Job',
+      );
     }
     const namespace = job.metadata.namespace;
     super(scope, id, {
@@ -60,7 +72,7 @@ export class WaitForJob extends InitStep {
       env: {
         JOB_NAME: literalEnv(job.name),
         ...namespace ? { JOB_NAMESPACE: literalEnv(namespace) } : {},
-        WAIT_TIMEOUT: literalEnv(String(wholeSeconds(timeout))),
+        WAIT_TIMEOUT: literalEnv(String(timeoutSeconds(owner, 'timeout', timeout))),
       },
       timeout,
       description: `waits for job ${job.name} to complete`,
@@ -69,21 +81,6 @@ export class WaitForJob extends InitStep {
   }
 
   protected onAddedTo(workload: kplus.AbstractPod): void {
-    const state = WorkloadInit.of(workload);
-    let account = workload.serviceAccount;
-    if (!account) {
-      account = new kplus.ServiceAccount(workload, `${this.node.id}-service-account`, { automountToken: false });
-      state.patchPodSpec('serviceAccountName', account.name);
-    }
-    state.patchPodSpec('automountServiceAccountToken', true);
-    if (!this.role) {
-      this.role = new kplus.Role(this, 'Role');
-      this.role.allow(['get', 'list', 'watch'], this.job);
-    }
-    // Workloads may share a service account; bind it once.
-    if (!this.boundAccounts.has(account)) {
-      this.boundAccounts.add(account);
-      this.role.bind(account);
-    }
+    WorkloadInit.of(workload).grantJobRead(this, this.job);
   }
 }

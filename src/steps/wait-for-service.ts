@@ -2,23 +2,10 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { WaitTarget } from './wait-target';
 import { InitStep, InitStepOptions } from '../init-step';
+import { BUSYBOX_IMAGE, CURL_IMAGE } from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
-import { wholeSeconds } from '../private/step-values';
+import { durationMillis, stepOwner, timeoutSeconds } from '../private/step-values';
 import { shellCommand } from '../shell/scripts';
-
-/**
- * The image for targets without HTTPS: busybox `sh`, `nc`, `wget`, `nslookup`,
- * `timeout`. The wait script is tested under this busybox build and Debian's.
- */
-export const WAIT_FOR_SERVICE_IMAGE = 'busybox:1.36.1';
-
-/**
- * The image when any target is HTTPS: busybox's own TLS cannot be relied on
- * (1.36.1 fails against servers using P-256 key exchange, busybox bug 15679),
- * so HTTP(S) checks run with curl. Alpine-based, so it also has busybox `sh`,
- * `nc`, `nslookup` and `timeout` for the other targets.
- */
-export const WAIT_FOR_SERVICE_CURL_IMAGE = 'curlimages/curl:8.11.1';
 
 /**
  * Properties of a `WaitForService` step.
@@ -28,9 +15,9 @@ export interface WaitForServiceProps extends InitStepOptions {
   readonly targets: WaitTarget[];
 
   /**
-   * Overall timeout. When it passes, the step exits 1 with a message naming
-   * every target still not ready and its most telling error (a refusal seen
-   * all along, not a last attempt that the deadline cut short).
+   * Overall timeout, at least 1 second. When it passes, the step exits 1 with
+   * a message naming every target still not ready and its most telling error
+   * (a refusal seen all along, not a last attempt that the deadline cut short).
    *
    * @default Duration.minutes(5)
    */
@@ -51,7 +38,7 @@ export interface WaitForServiceProps extends InitStepOptions {
   readonly maxInterval?: Duration;
 
   /**
-   * Longest a single check may take.
+   * Longest a single check may take; at least 1 second.
    *
    * @default Duration.seconds(5)
    */
@@ -62,10 +49,21 @@ export interface WaitForServiceProps extends InitStepOptions {
    * and for HTTP(S) targets either `curl` (used when present) or busybox `wget`
    * (whose TLS does not work for HTTPS targets: give an image with curl).
    *
-   * @default - `WAIT_FOR_SERVICE_CURL_IMAGE` ("curlimages/curl:8.11.1") when any target
-   * is HTTPS, else `WAIT_FOR_SERVICE_IMAGE` ("busybox:1.36.1")
+   * @default - `WaitForService.CURL_IMAGE` when any target is HTTPS, else
+   * `WaitForService.DEFAULT_IMAGE`
    */
   readonly image?: string;
+
+  /**
+   * Whether this step may share one container with a WaitForService right
+   * before or after it in the same workload (same image, settings, resources
+   * and security), which then checks all their targets in parallel. A wait that
+   * only repeats targets an earlier step waited for is left out of a step's
+   * prerequisites either way. Each init container adds to the pod's start time.
+   *
+   * @default true
+   */
+  readonly mergeAdjacent?: boolean;
 }
 
 /**
@@ -81,45 +79,61 @@ export interface WaitForServiceProps extends InitStepOptions {
  * (hand-edited) configuration exits 2.
  */
 export class WaitForService extends InitStep {
+  /**
+   * The image for targets without HTTPS: busybox `sh`, `nc`, `wget`, `nslookup`,
+   * `timeout`. The wait script is tested under this busybox build and Debian's.
+   */
+  public static readonly DEFAULT_IMAGE: string = BUSYBOX_IMAGE;
+
+  /**
+   * The image when any target is HTTPS: busybox's own TLS cannot be relied on
+   * (1.36.1 fails against servers using P-256 key exchange, busybox bug 15679),
+   * so HTTP(S) checks run with curl. Alpine-based, so it also has busybox `sh`,
+   * `nc`, `nslookup` and `timeout` for the other targets.
+   */
+  public static readonly CURL_IMAGE: string = CURL_IMAGE;
+
   /** The targets, in the order given. */
   public readonly targets: WaitTarget[];
 
+  /** Whether this step may share a container with an adjacent WaitForService. */
+  public readonly mergeAdjacent: boolean;
+
   constructor(scope: Construct, id: string, props: WaitForServiceProps) {
+    const owner = stepOwner('WaitForService', scope, id);
+    if (!props.targets || props.targets.length === 0) {
+      throw new Error(`${owner}: give at least one target`);
+    }
     const timeout = props.timeout ?? Duration.minutes(5);
     const settings = {
-      timeout: wholeSeconds(timeout),
-      minInterval: (props.minInterval ?? Duration.millis(100)).toMilliseconds(),
-      maxInterval: (props.maxInterval ?? Duration.millis(500)).toMilliseconds(),
-      attemptTimeout: wholeSeconds(props.attemptTimeout ?? Duration.seconds(5)),
+      timeout: timeoutSeconds(owner, 'timeout', timeout),
+      minInterval: Math.ceil(durationMillis(owner, 'minInterval', props.minInterval ?? Duration.millis(100))),
+      maxInterval: Math.ceil(durationMillis(owner, 'maxInterval', props.maxInterval ?? Duration.millis(500))),
+      attemptTimeout: timeoutSeconds(owner, 'attemptTimeout', props.attemptTimeout ?? Duration.seconds(5)),
     };
+    if (settings.minInterval < 10 || settings.maxInterval < settings.minInterval) {
+      throw new Error(`${owner}: need 10ms <= minInterval (${settings.minInterval}ms) <= maxInterval (${settings.maxInterval}ms)`);
+    }
     super(scope, id, {
       ...props,
-      image: props.image ?? defaultImage(props.targets ?? []),
+      image: props.image ?? defaultImage(props.targets),
       command: shellCommand('lib.sh', 'wait-for-service.sh'),
       env: {
-        WAIT_TARGETS: literalEnv((props.targets ?? []).map(t => t.spec).join('\n')),
+        WAIT_TARGETS: literalEnv(props.targets.map(t => t.spec).join('\n')),
         WAIT_TIMEOUT: literalEnv(String(settings.timeout)),
         WAIT_MIN_INTERVAL_MS: literalEnv(String(settings.minInterval)),
         WAIT_MAX_INTERVAL_MS: literalEnv(String(settings.maxInterval)),
         WAIT_ATTEMPT_TIMEOUT: literalEnv(String(settings.attemptTimeout)),
       },
       timeout,
-      description: `waits for ${(props.targets ?? []).map(t => t.description).join(', ')}`,
+      description: `waits for ${props.targets.map(t => t.description).join(', ')}`,
     });
-    const owner = `WaitForService ${this.node.path}`;
-    if (!props.targets || props.targets.length === 0) {
-      throw new Error(`${owner}: give at least one target`);
-    }
-    if (timeout.toMilliseconds() < 1000) throw new Error(`${owner}: timeout must be at least 1 second`);
-    if (settings.minInterval < 10 || settings.maxInterval < settings.minInterval) {
-      throw new Error(`${owner}: need 10ms <= minInterval (${settings.minInterval}ms) <= maxInterval (${settings.maxInterval}ms)`);
-    }
-    if ((props.attemptTimeout?.toMilliseconds() ?? 1000) < 1000) throw new Error(`${owner}: attemptTimeout must be at least 1 second`);
     this.targets = [...props.targets];
+    this.mergeAdjacent = props.mergeAdjacent ?? true;
   }
 }
 
 /** busybox unless a target needs TLS, which busybox's wget cannot be trusted with. */
 function defaultImage(targets: WaitTarget[]): string {
-  return targets.some(t => t.spec.startsWith('https ')) ? WAIT_FOR_SERVICE_CURL_IMAGE : WAIT_FOR_SERVICE_IMAGE;
+  return targets.some(t => t.spec.startsWith('https ')) ? WaitForService.CURL_IMAGE : WaitForService.DEFAULT_IMAGE;
 }

@@ -1,11 +1,11 @@
 import * as kplus from 'cdk8s-plus-27';
-import { assertPort, hostPort, normalizeHost, serviceEndpoint, serviceHost } from '../endpoint';
+import { assertPort, hostPort, normalizeHost, serviceEndpoint, serviceHost } from '../private/endpoint';
 
 /**
  * Options for a TCP target given by host and port.
  */
 export interface TcpTargetOptions {
-  /** DNS name or IP address. */
+  /** DNS name (a trailing dot marks it fully qualified) or IP address. */
   readonly host: string;
 
   /** TCP port. */
@@ -35,7 +35,7 @@ export interface HttpCheckOptions {
    * Use HTTPS. As with the kubelet's HTTPS probes, the server certificate is
    * not verified: the check asks "is it answering", not "is it trusted".
    * The check runs with curl: a `WaitForService` with an HTTPS target uses
-   * `WAIT_FOR_SERVICE_CURL_IMAGE` unless its `image` is given.
+   * `WaitForService.CURL_IMAGE` unless its `image` is given.
    *
    * @default false
    */
@@ -46,7 +46,7 @@ export interface HttpCheckOptions {
  * Options for an HTTP(S) target given by host and port.
  */
 export interface HttpTargetOptions extends HttpCheckOptions {
-  /** DNS name or IP address. */
+  /** DNS name (a trailing dot marks it fully qualified) or IP address. */
   readonly host: string;
 
   /**

@@ -1,4 +1,4 @@
-import { Duration, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   ConfigFetchInit, ConfigSource, InitPlan, InitSequence, InitStep, SharedVolume, VolumePermissionsInit, WaitForService, WaitTarget,
@@ -65,27 +65,68 @@ describe('InitPlan', () => {
     expect(plan.podResources).toEqual({ cpuRequestMillis: 500, cpuLimitMillis: undefined, memoryRequestMebibytes: 600, memoryLimitMebibytes: 1024 });
   });
 
-  test('hand-written init containers are part of the plan', () => {
+  test('hand-written init containers are part of the plan: named as such, without their script, security as synthesized', () => {
     const chart = newChart();
     const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
-    pod.addInitContainer({ name: 'legacy', image: 'busybox:1.36.1', command: ['sh', '-c', 'echo hi'] });
+    pod.addInitContainer({ name: 'legacy', image: 'busybox:1.36.1', command: ['/bin/sh', '-c', 'mysql -pHunter2 < /schema.sql'] });
     InitSequence.of(pod).add(new WaitForService(chart, 'wait', { targets: [WaitTarget.dns('db')] }));
     const plan = InitPlan.of(pod);
-    expect(plan.steps.map(s => [s.name, s.description, s.restricted, s.timeoutSeconds])).toEqual([
-      ['legacy', 'sh -c echo hi', false, undefined],
-      ['wait', 'waits for dns:db', true, 300],
+    expect(plan.steps.map(s => [s.name, s.description, s.handWritten, s.restricted, s.unmetRules, s.optOutReason, s.timeoutSeconds])).toEqual([
+      ['legacy', 'hand-written init container; runs sh', true, false, ['seccomp', 'capabilities'], undefined, undefined],
+      ['wait', 'waits for dns:db', false, true, [], undefined, 300],
     ]);
+    expect(plan.toMarkdown()).toContain('| 1 | `legacy` | `busybox:1.36.1` | hand-written init container; runs sh | – | – | unbounded | not restricted: seccomp, capabilities |');
+  });
+
+  test('a hand-written init container hardened by hand is restricted; one with a recorded waiver is an opt-out with its reason', () => {
+    const chart = newChart();
+    const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    pod.addInitContainer({ name: 'hardened', image: 'busybox:1.36.1' });
+    pod.addInitContainer({ name: 'waived', image: 'busybox:1.36.1' });
+    ApiObject.of(pod).addJsonPatch(
+      JsonPatch.add('/spec/initContainers/0/securityContext/capabilities', { drop: ['ALL'] }),
+      JsonPatch.add('/spec/initContainers/0/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+    );
+    pod.podMetadata.addAnnotation('waived.waivers.cdk8s-init.io/seccomp', 'vendor image');
+    pod.podMetadata.addAnnotation('waived.waivers.cdk8s-init.io/capabilities', 'vendor image');
+    expect(InitPlan.of(pod).steps.map(s => [s.name, s.restricted, s.optOutReason])).toEqual([
+      ['hardened', true, undefined],
+      ['waived', false, 'vendor image'],
+    ]);
+  });
+
+  test('a pod without init containers has the app containers\' resources, limits included', () => {
+    const { chart } = shopChart();
+    const job = new kplus.Job(chart, 'job', {
+      containers: [{ name: 'j', image: 'j:1.0', resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(200) }, memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) } } }],
+    });
+    const plan = InitPlan.of(job);
+    expect(plan.podResources).toEqual({ cpuRequestMillis: 100, cpuLimitMillis: 200, memoryRequestMebibytes: 64, memoryLimitMebibytes: 128 });
+    const md = plan.toMarkdown();
+    expect(md).toContain('| init (max) | – | – | – | – |');
+    expect(md).toContain('| **pod** | 100m | 200m | 64Mi | 128Mi |');
   });
 
   test('Markdown: a table per workload, the delay and the resources', () => {
     const md = InitPlan.of(shopChart().web).toMarkdown();
     expect(md).toContain('### Deployment shop/web');
-    expect(md).toContain('| 1 | `wait-db` | `busybox:1.36.1` | waits for db:5432 | – | – | 2m |');
-    expect(md).toContain('| 2 | `fetch-config` | `curlimages/curl:8.11.1` | fetches https://cfg.example.com/web.yaml into config | – | `config` | 1m 30s |');
-    expect(md).toContain('| 3 | `own-data` | `busybox:1.36.1` | chowns volume data to 1000:1000 | – | `data` | unbounded | opt-out');
+    expect(md).toContain('| # | step | image | does | reads | writes | timeout | security |\n|---|---|---|---|---|---|---|---|\n');
+    expect(md).toContain('| 1 | `wait-db` | `busybox:1.36.1` | waits for db:5432 | – | – | 2m | restricted |');
+    expect(md).toContain('| 2 | `fetch-config` | `curlimages/curl:8.11.1` | fetches https://cfg.example.com/web.yaml into config | – | `config` | 1m 30s | restricted |');
+    expect(md).toContain('| 3 | `own-data` | `busybox:1.36.1` | chowns volume data to 1000:1000 | – | `data` | unbounded | ' +
+      'opt-out: chown -R 1000:1000 of volume data needs root with CHOWN, FOWNER, DAC_READ_SEARCH |');
     expect(md).toContain('Then the app starts: `web`, `proxy`, mounting `config`, `data`.');
     expect(md).toContain('**Worst-case start delay:** unbounded (no timeout: `own-data`)');
     expect(md).toContain('| **pod** | 500m | none | 600Mi | 1024Mi |');
+  });
+
+  test('Markdown: every row of the steps table has as many cells as its header, opt-outs included', () => {
+    const md = InitPlan.of(shopChart().web).toMarkdown();
+    // Cells are separated by pipes that are not escaped.
+    const cells = (line: string) => line.replace(/\\\|/g, '').split('|').length - 2;
+    const table = md.split('\n').filter(l => l.startsWith('| # |') || /^\| \d+ \|/.test(l));
+    expect(table).toHaveLength(4);
+    expect(table.map(cells)).toEqual([8, 8, 8, 8]);
   });
 
   test('Mermaid: steps in order into the app, and the volume flow', () => {

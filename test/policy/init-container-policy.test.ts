@@ -1,12 +1,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApiObject, Testing, Yaml } from 'cdk8s';
+import { ApiObject, JsonPatch, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  InitContainerPolicy, InitSequence, SharedVolume, VolumePermissionsInit, WaitForService, WaitTarget,
+  AppContainerHardening, InitContainerPolicy, InitSequence, InitStep, SharedVolume, StepSecurity, VolumePermissionsInit, WaitForService,
+  WaitTarget,
 } from '../../src';
 import { main } from '../../src/policy/cli';
+import { waiverKey as waiverKeyOf } from '../../src/private/waivers';
 import { newChart } from '../util/fixtures';
 
 /** A chart with one compliant step and one opted-out step. */
@@ -55,38 +57,46 @@ function badChart() {
 }
 
 describe('InitContainerPolicy', () => {
-  test('steps of this library comply; an explicit opt-out is reported as waived', () => {
+  test('steps of this library comply; an opt-out waives exactly the rules it breaks, with its reason', () => {
     const findings = InitContainerPolicy.check(compliantChart());
     expect(findings.filter(f => !f.waived)).toEqual([]);
-    expect(findings.map(f => [f.container, f.rule, f.waived])).toEqual([
-      ['chown-data', 'restricted-profile', true],
-      ['chown-data', 'restricted-profile', true],
-      ['chown-data', 'restricted-profile', true],
+    expect(findings.map(f => [f.container, f.rule, f.waiver, f.waived])).toEqual([
+      ['chown-data', 'run-as-non-root', 'chown-data.waivers.cdk8s-init.io/run-as-non-root', true],
+      ['chown-data', 'run-as-non-root', 'chown-data.waivers.cdk8s-init.io/run-as-non-root', true],
+      ['chown-data', 'capabilities', 'chown-data.waivers.cdk8s-init.io/capabilities.CHOWN', true],
+      ['chown-data', 'capabilities', 'chown-data.waivers.cdk8s-init.io/capabilities.FOWNER', true],
+      ['chown-data', 'capabilities', 'chown-data.waivers.cdk8s-init.io/capabilities.DAC_READ_SEARCH', true],
     ]);
-    expect(findings.map(f => f.message)).toEqual(['runAsNonRoot is not true', 'runs as uid 0', 'adds capabilities CHOWN, FOWNER, DAC_READ_SEARCH']);
+    expect(findings.map(f => f.message)).toEqual([
+      'runAsNonRoot is not true', 'runs as uid 0', 'adds capability CHOWN', 'adds capability FOWNER', 'adds capability DAC_READ_SEARCH',
+    ]);
   });
 
   test('hand-written bad init containers: every finding names the workload, the container and the fix', () => {
     const findings = InitContainerPolicy.check(badChart());
     const summary = findings.map(f => `${f.workload} ${f.container} ${f.rule}: ${f.message}`);
     expect(summary).toEqual([
-      'Pod/legacy setup restricted-profile: runAsNonRoot is not true',
-      'Pod/legacy setup restricted-profile: runs as uid 0',
-      'Pod/legacy setup restricted-profile: allowPrivilegeEscalation is not false',
-      'Pod/legacy setup restricted-profile: does not drop ALL capabilities',
-      'Pod/legacy setup restricted-profile: has no RuntimeDefault or Localhost seccomp profile',
-      'Pod/legacy setup restricted-profile: has a writable root filesystem',
+      'Pod/legacy setup privilege-escalation: allowPrivilegeEscalation is not false',
+      'Pod/legacy setup run-as-non-root: runAsNonRoot is not true',
+      'Pod/legacy setup run-as-non-root: runs as uid 0',
+      'Pod/legacy setup seccomp: has no RuntimeDefault or Localhost seccomp profile',
+      'Pod/legacy setup capabilities: does not drop ALL capabilities',
+      'Pod/legacy setup read-only-root-filesystem: has a writable root filesystem',
       'Pod/legacy setup pinned-image: image "busybox" is not pinned',
       'Pod/legacy setup termination-message: terminationMessagePolicy is not FallbackToLogsOnError',
       'Pod/legacy setup literal-secret: env DB_PASSWORD has a literal value',
       'Pod/legacy setup literal-secret: command or args contain what looks like a credential',
-      'Pod/ops/raw warmup restricted-profile: adds capabilities NET_RAW',
+      'Pod/ops/raw warmup capabilities: adds capability NET_RAW',
       'Pod/ops/raw warmup literal-secret: command or args contain what looks like a credential',
       'Pod/ops/raw warmup probes: has readinessProbe, which the API server rejects on init containers',
     ]);
     expect(findings.every(f => f.fix.length > 0 && !f.waived)).toBe(true);
-    expect(InitContainerPolicy.format(findings).split('\n')[0])
+    expect(InitContainerPolicy.format(findings).split('\n')[1])
       .toBe('Pod/legacy init container "setup": runAsNonRoot is not true (fix: set securityContext.runAsNonRoot: true)');
+    // NET_RAW is outside the baseline set: even a baseline namespace rejects it.
+    expect(findings.filter(f => f.rule === 'capabilities').map(f => [f.container, f.podSecurityLevel])).toEqual([
+      ['setup', 'restricted'], ['warmup', 'baseline'],
+    ]);
   });
 
   test('missing resources are reported', () => {
@@ -112,10 +122,258 @@ describe('InitContainerPolicy', () => {
     };
     const lines: string[] = [];
     expect(main([write('good.k8s.yaml', compliantChart())], l => lines.push(l))).toBe(0);
-    expect(lines.pop()).toMatch(/^cdk8s-init-policy: 1 object\(s\), 0 finding\(s\), 3 waived$/);
+    expect(lines.pop()).toMatch(/^cdk8s-init-policy: 1 object\(s\), 0 finding\(s\), 5 waived$/);
     const bad: string[] = [];
     expect(main([write('bad.k8s.yaml', badChart())], l => bad.push(l))).toBe(1);
     expect(bad.pop()).toBe('cdk8s-init-policy: 2 object(s), 13 finding(s), 0 waived');
-    expect(main([], () => undefined)).toBe(2);
+    expect(main([], () => undefined, () => undefined)).toBe(2);
+  });
+
+  describe('Pod Security Standards baseline', () => {
+    /** A restricted init container, to which each test adds one violation. */
+    const good = (extra: any = {}) => ({
+      name: 'init',
+      image: 'init:1.0',
+      resources: { requests: { cpu: '10m', memory: '10Mi' }, limits: { memory: '20Mi' } },
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+      ...extra,
+      securityContext: {
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+        ...extra.securityContext,
+      },
+    });
+    const pod = (spec: any, annotations: any = {}) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', annotations },
+      spec: { containers: [{ name: 'app', image: 'app:1.0' }], initContainers: [good()], ...spec },
+    });
+    const check = (obj: any) => InitContainerPolicy.checkManifests([obj]).map(f => `${f.container ?? 'pod'} ${f.rule} ${f.podSecurityLevel}: ${f.message}`);
+
+    test('a restricted init container has no findings', () => {
+      expect(check(pod({}))).toEqual([]);
+    });
+
+    test('pod fields: host namespaces, hostPath and other volume types, unsafe sysctls, SELinux, AppArmor, seccomp, root', () => {
+      expect(check(pod({
+        hostNetwork: true,
+        hostPID: true,
+        hostIPC: true,
+        volumes: [{ name: 'host', hostPath: { path: '/var/run' } }, { name: 'share', nfs: { server: 'nfs', path: '/' } }, { name: 'tmp', emptyDir: {} }],
+        securityContext: {
+          sysctls: [{ name: 'kernel.shm_rmid_forced', value: '1' }, { name: 'kernel.msgmax', value: '1' }],
+          seLinuxOptions: { type: 'spc_t' },
+          appArmorProfile: { type: 'Unconfined' },
+          seccompProfile: { type: 'Unconfined' },
+          runAsUser: 0,
+          runAsNonRoot: false,
+          windowsOptions: { hostProcess: true },
+        },
+      }))).toEqual([
+        "pod host-namespaces baseline: shares the node's namespaces (hostNetwork: true, hostPID: true, hostIPC: true)",
+        'pod host-process baseline: is a Windows HostProcess pod',
+        "pod host-path baseline: mounts the node's filesystem (hostPath volume host)",
+        'pod volume-types restricted: has volume types the restricted level forbids: share (nfs)',
+        'pod sysctls baseline: sets unsafe sysctls kernel.msgmax',
+        'pod run-as-non-root restricted: securityContext.runAsNonRoot is false',
+        'pod run-as-non-root restricted: securityContext.runAsUser is 0',
+        'pod seccomp baseline: seccomp profile is Unconfined',
+        'pod selinux baseline: sets SELinux type spc_t',
+        'pod apparmor baseline: AppArmor profile is Unconfined',
+      ]);
+    });
+
+    test('container fields: privileged, hostPort, capabilities beyond the baseline set, procMount, SELinux, AppArmor, seccomp', () => {
+      expect(check(pod({
+        initContainers: [good({
+          ports: [{ containerPort: 80, hostPort: 80 }],
+          securityContext: {
+            privileged: true,
+            procMount: 'Unmasked',
+            seLinuxOptions: { user: 'system_u', type: 'container_t' },
+            seccompProfile: { type: 'Unconfined' },
+            capabilities: { drop: ['ALL'], add: ['SYS_ADMIN', 'KILL', 'NET_BIND_SERVICE'] },
+            windowsOptions: { hostProcess: true },
+          },
+        })],
+      }, { 'container.apparmor.security.beta.kubernetes.io/init': 'unconfined' }))).toEqual([
+        'init privileged baseline: is privileged',
+        'init host-process baseline: is a Windows HostProcess container',
+        'init host-ports baseline: uses host port 80',
+        'init proc-mount baseline: procMount is Unmasked',
+        'init selinux baseline: sets SELinux user system_u',
+        'init apparmor baseline: AppArmor profile is unconfined',
+        'init seccomp baseline: seccomp profile is Unconfined',
+        'init capabilities baseline: adds capability SYS_ADMIN',
+        'init capabilities restricted: adds capability KILL',
+      ]);
+    });
+
+    test('allowed values pass: safe sysctls, restricted volume types, localhost AppArmor, container_init_t, Localhost seccomp, pod-level seccomp', () => {
+      expect(check(pod({
+        volumes: ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'].map((t, i) => ({ name: `v${i}`, [t]: {} })),
+        securityContext: { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }], seccompProfile: { type: 'RuntimeDefault' }, runAsNonRoot: true },
+        initContainers: [good({ securityContext: { seLinuxOptions: { type: 'container_init_t', level: 's0:c1' }, seccompProfile: undefined } })],
+      }, { 'container.apparmor.security.beta.kubernetes.io/init': 'localhost/my-profile' }))).toEqual([]);
+      expect(check(pod({ initContainers: [good({ securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' } } })] }))).toEqual([]);
+    });
+
+    test('ephemeral containers are checked against the Pod Security Standards', () => {
+      expect(check(pod({ ephemeralContainers: [{ name: 'debug', image: 'busybox:1.36.1', securityContext: { privileged: true } }] }))).toEqual([
+        'debug privileged baseline: is privileged',
+        'debug privilege-escalation restricted: allowPrivilegeEscalation is not false',
+        'debug run-as-non-root restricted: runAsNonRoot is not true',
+        'debug seccomp restricted: has no RuntimeDefault or Localhost seccomp profile',
+        'debug capabilities restricted: does not drop ALL capabilities',
+      ]);
+      expect(InitContainerPolicy.format(InitContainerPolicy.checkManifests([pod({ ephemeralContainers: [{ name: 'debug', image: 'busybox:1.36.1', securityContext: { privileged: true } }] })]))
+        .split('\n')[0]).toBe('Pod/p ephemeral container "debug": is privileged (fix: remove securityContext.privileged)');
+    });
+
+    test('PodTemplate and ReplicationController objects are checked', () => {
+      const spec = { containers: [{ name: 'app', image: 'app:1.0' }], initContainers: [good({ securityContext: { privileged: true } })] };
+      expect(InitContainerPolicy.checkManifests([
+        { apiVersion: 'v1', kind: 'PodTemplate', metadata: { name: 't' }, template: { spec } },
+        { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc' }, spec: { template: { spec } } },
+      ]).map(f => `${f.workload} ${f.rule}`)).toEqual(['PodTemplate/t privileged', 'ReplicationController/rc privileged']);
+    });
+
+    test('pod fields are not reported for a pod without init or ephemeral containers, unless the whole pod is checked', () => {
+      const hostNetwork = pod({ initContainers: [], hostNetwork: true });
+      expect(InitContainerPolicy.checkManifests([hostNetwork])).toEqual([]);
+      expect(InitContainerPolicy.format(InitContainerPolicy.checkManifests([pod({ hostNetwork: true })])))
+        .toBe("Pod/p pod: shares the node's namespaces (hostNetwork: true) (fix: remove hostNetwork)");
+      expect(InitContainerPolicy.checkManifests([hostNetwork], { wholePod: true }).map(f => f.rule)).toContain('host-namespaces');
+    });
+  });
+
+  describe('waivers', () => {
+    /** A step opted out for CHOWN only, then made privileged with SYS_ADMIN by someone else's patch. */
+    function escalatedChart() {
+      const chart = newChart();
+      const pod = new kplus.Pod(chart, 'pod', { metadata: { name: 'pod' }, containers: [{ name: 'app', image: 'app:1.0' }] });
+      InitSequence.of(pod).add(new InitStep(chart, 'chown', {
+        image: 'busybox:1.36.1',
+        security: StepSecurity.optOut({ reason: 'chown the data volume', addCapabilities: [kplus.Capability.CHOWN] }),
+      }));
+      ApiObject.of(pod).addJsonPatch(JsonPatch.add('/spec/initContainers/0/securityContext/privileged', true));
+      const manifest = () => Testing.synth(chart)[0];
+      return { chart, manifest };
+    }
+
+    test('are recorded per rule, with the reason, as valid annotation keys', () => {
+      const [obj] = Testing.synth(escalatedChart().chart);
+      expect(obj.metadata.annotations).toEqual({
+        'chown.waivers.cdk8s-init.io/run-as-non-root': 'chown the data volume',
+        'chown.waivers.cdk8s-init.io/capabilities.CHOWN': 'chown the data volume',
+      });
+    });
+
+    test('an opt-out for CHOWN does not waive privileged or SYS_ADMIN', () => {
+      const { manifest } = escalatedChart();
+      const obj = manifest();
+      obj.spec.initContainers[0].securityContext.capabilities.add.push('SYS_ADMIN');
+      const findings = InitContainerPolicy.checkManifests([obj]);
+      expect(findings.map(f => [f.rule, f.message, f.waived])).toEqual([
+        ['privileged', 'is privileged', false],
+        ['run-as-non-root', 'runAsNonRoot is not true', true],
+        ['run-as-non-root', 'runs as uid 0', true],
+        ['capabilities', 'adds capability CHOWN', true],
+        ['capabilities', 'adds capability SYS_ADMIN', false],
+      ]);
+    });
+
+    test('the old blanket annotation waives nothing', () => {
+      const { manifest } = escalatedChart();
+      const obj = manifest();
+      obj.metadata.annotations = { 'security.cdk8s-init.io/chown': 'chown the data volume' };
+      expect(InitContainerPolicy.checkManifests([obj]).filter(f => f.waived)).toEqual([]);
+    });
+
+    test('a waiver of a bare rule covers its items; a pod-level waiver covers a pod rule', () => {
+      const obj = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'p',
+          annotations: { 'setup.waivers.cdk8s-init.io/capabilities': 'vendor image needs them', 'waivers.cdk8s-init.io/host-namespaces': 'node agent' },
+        },
+        spec: {
+          hostNetwork: true,
+          containers: [{ name: 'app', image: 'app:1.0' }],
+          initContainers: [{ name: 'setup', image: 'setup:1.0', securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } } }],
+        },
+      };
+      const waived = InitContainerPolicy.checkManifests([obj]).filter(f => f.waived).map(f => `${f.container ?? 'pod'} ${f.message}`);
+      expect(waived).toEqual([
+        "pod shares the node's namespaces (hostNetwork: true)",
+        'setup does not drop ALL capabilities',
+        'setup adds capability NET_ADMIN',
+        'setup adds capability NET_RAW',
+      ]);
+    });
+
+    test('every waiver key is a valid annotation key, even for a 63-character container name', () => {
+      const name = 'a'.repeat(63);
+      const key = waiverKeyOf(name, 'read-only-root-filesystem');
+      const [prefix, suffix] = key.split('/');
+      expect(prefix.length).toBeLessThanOrEqual(253);
+      expect(prefix.split('.').every(l => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(l) && l.length <= 63)).toBe(true);
+      expect(suffix).toMatch(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
+      expect(suffix.length).toBeLessThanOrEqual(63);
+    });
+  });
+
+  describe('whole-pod mode: what a namespace enforcing the restricted level rejects', () => {
+    function appChart(harden: boolean) {
+      const chart = newChart();
+      const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' }, containers: [{ name: 'web', image: 'web:1.0' }] });
+      InitSequence.of(web).add(new WaitForService(chart, 'wait', { targets: [WaitTarget.tcp({ host: 'db', port: 5432 })] }));
+      if (harden) AppContainerHardening.restrict(web);
+      return chart;
+    }
+
+    test('reports app containers that cdk8s-plus leaves without drop ALL and seccomp; the default mode does not', () => {
+      const chart = appChart(false);
+      expect(InitContainerPolicy.check(chart)).toEqual([]);
+      expect(InitContainerPolicy.format(InitContainerPolicy.check(chart, { wholePod: true })).split('\n')).toEqual([
+        'Deployment/web app container "web": has no RuntimeDefault or Localhost seccomp profile (fix: set securityContext.seccompProfile.type: RuntimeDefault)',
+        'Deployment/web app container "web": does not drop ALL capabilities (fix: set securityContext.capabilities.drop: [ALL])',
+      ]);
+    });
+
+    test('AppContainerHardening.restrict makes the pod pass', () => {
+      expect(InitContainerPolicy.check(appChart(true), { wholePod: true })).toEqual([]);
+    });
+
+    test('waivers do not apply to Pod Security findings (the admission controller ignores them), but still to the project rules', () => {
+      const chart = compliantChart();
+      const obj = Testing.synth(chart)[0];
+      obj.metadata.name = 'web';
+      obj.spec.template.metadata.annotations['chown-data.waivers.cdk8s-init.io/termination-message'] = 'test';
+      delete obj.spec.template.spec.initContainers[1].terminationMessagePolicy;
+      const findings = InitContainerPolicy.checkManifests([obj], { wholePod: true }).filter(f => f.container === 'chown-data');
+      expect(findings.map(f => [f.rule, f.podSecurityLevel, f.waived])).toEqual([
+        ['run-as-non-root', 'restricted', false],
+        ['run-as-non-root', 'restricted', false],
+        ['capabilities', 'restricted', false],
+        ['capabilities', 'restricted', false],
+        ['capabilities', 'baseline', false],
+        ['termination-message', undefined, true],
+      ]);
+    });
+
+    test('enforce(chart, { wholePod: true }) fails synthesis naming the app container', () => {
+      const chart = appChart(false);
+      InitContainerPolicy.enforce(chart, { wholePod: true });
+      expect(() => Testing.synth(chart)).toThrow(/Deployment\/web app container "web": does not drop ALL capabilities/);
+      const hardened = appChart(true);
+      InitContainerPolicy.enforce(hardened, { wholePod: true });
+      expect(() => Testing.synth(hardened)).not.toThrow();
+    });
   });
 });

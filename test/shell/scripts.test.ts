@@ -51,7 +51,7 @@ function everyScriptStep(): any[] {
   InitSequence.of(web).add(
     new WaitForService(chart, 'wait', { targets: [WaitTarget.tcp({ host: 'db', port: 5432 }), WaitTarget.http({ host: 'api' })] }),
     new ConfigFetchInit(chart, 'http', { volume: config, source: ConfigSource.http({ files: [{ url: 'https://example.com/a.json', path: 'a.json' }] }) }),
-    new ConfigFetchInit(chart, 'git', { volume: config, source: ConfigSource.git({ repository: 'https://git.example.com/x.git', ref: 'v1', directory: 'site' }) }),
+    new ConfigFetchInit(chart, 'git', { volume: config, source: ConfigSource.git({ repository: 'https://git.example.com/x.git', revision: 'v1', directory: 'site' }) }),
     new ConfigFetchInit(chart, 's3', { volume: config, source: ConfigSource.s3({ uri: 's3://bucket/key.yaml', path: 'key.yaml' }) }),
     new ConfigFetchInit(chart, 'render', { volume: config, source: ConfigSource.template({ templates, files: [{ template: 'a.tmpl', path: 'a.conf' }], variables: { A: kplus.EnvValue.fromValue('x') } }) }),
     new EnvFileInit(chart, 'env', { volume: config, variables: { B: kplus.EnvValue.fromValue('y') } }),

@@ -62,7 +62,8 @@ const notAfter = (cert: string) => execFileSync('openssl', ['x509', '-in', `${ce
 describe('CertificateCheckInit', () => {
   test('manifest: openssl image, Secret mounted read-only once, checks in env', () => {
     const c = checkContainer({ dnsNames: ['api.shop.svc'], minValidDays: 14 });
-    expect(c.image).toBe('alpine/openssl:3.3.2');
+    expect(CertificateCheckInit.DEFAULT_IMAGE).toBe('alpine/openssl:3.3.2');
+    expect(c.image).toBe(CertificateCheckInit.DEFAULT_IMAGE);
     expect(c.volumeMounts).toEqual([{ name: 'tls', mountPath: '/var/run/cdk8s-init/cert', readOnly: true }]);
     expect(Object.fromEntries(c.env.map((e: any) => [e.name, e.value]))).toEqual({
       CERT_FILE: '/var/run/cdk8s-init/cert/tls.crt',
@@ -90,6 +91,12 @@ describe('CertificateCheckInit', () => {
       expect(r.code).toBe(1);
       expect(r.lastLine).toContain(`expires on ${notAfter('expiring')}, within the required 7 days`);
       expect((await check(busybox, 'expiring', { minDays: 2 })).code).toBe(0);
+    });
+
+    test('a fully qualified or upper-case name matches as in TLS', async () => {
+      const r = await check(busybox, 'valid', { names: ['API.shop.svc.', 'api'] });
+      expect(r.code).toBe(0);
+      expect(r.lastLine).toContain('covers api.shop.svc api,');
     });
 
     test('a wrong name fails, listing the missing names and the ones it has', async () => {

@@ -77,10 +77,26 @@ function selfSignedCert(): { dir: string; key: Buffer; cert: Buffer } {
 describe('ConfigFetchInit over HTTP(S): manifest and validation', () => {
   test('manifest: curl image, restricted, volume read-write in the step and read-only in the app', () => {
     const { container, spec } = fetchStep(() => ({ source: ConfigSource.http({ files: [{ url: 'https://config.example.com/app.yaml', path: 'app.yaml' }] }) }));
-    expect(container.image).toBe('curlimages/curl:8.11.1');
+    expect(ConfigSource.CURL_IMAGE).toBe('curlimages/curl:8.11.1');
+    expect(container.image).toBe(ConfigSource.CURL_IMAGE);
     expect(container.volumeMounts).toEqual([{ name: 'config', mountPath: OUT, readOnly: false }]);
     expect(spec.containers[0].volumeMounts).toEqual([{ name: 'config', mountPath: '/etc/app', readOnly: true }]);
     expect(container.env.find((e: any) => e.name === 'FETCH_FILES').value).toBe('app.yaml 0644 - https://config.example.com/app.yaml');
+  });
+
+  test('valid input in other spellings: an upper-case scheme and checksum, a fully qualified host, an empty port', () => {
+    const digest = sha256('x');
+    const { container } = fetchStep(() => ({
+      source: ConfigSource.http({
+        files: [
+          { url: 'HTTPS://Config.Example.com./app.yaml', path: 'app.yaml', sha256: digest.toUpperCase() },
+          { url: 'http://config.example.com:/b', path: 'b' },
+        ],
+      }),
+    }));
+    // The script compares schemes and digests as strings: both in lower case.
+    expect(container.env.find((e: any) => e.name === 'FETCH_FILES').value)
+      .toBe(`app.yaml 0644 ${digest} https://Config.Example.com./app.yaml\nb 0644 - http://config.example.com:/b`);
   });
 
   describe('bad input fails at synth time', () => {
@@ -98,7 +114,48 @@ describe('ConfigFetchInit over HTTP(S): manifest and validation', () => {
       expect(make([{ url: 'http://x/a', path: p }])).toThrow(`ConfigFetchInit test/fetch-config: path ${JSON.stringify(p)} must be a relative path`);
     });
     test('a bad checksum', () => {
-      expect(make([{ url: 'http://x/a', path: 'a', sha256: 'ABC' }])).toThrow('sha256 "ABC" of a is not 64 lowercase hex digits');
+      expect(make([{ url: 'http://x/a', path: 'a', sha256: 'ABC' }])).toThrow('sha256 "ABC" of a is not 64 hex digits');
+      expect(make([{ url: 'http://x/a', path: 'a', sha256: 'g'.repeat(64) }])).toThrow(`sha256 "${'g'.repeat(64)}" of a is not 64 hex digits`);
+    });
+    test.each(['0', '65536', '99999', '80a'])('a URL with port %s', port => {
+      const url = `https://config.example.com:${port}/a`;
+      expect(make([{ url, path: 'a' }])).toThrow(`ConfigFetchInit test/fetch-config: URL ${JSON.stringify(url)}: port "${port}" is not an integer from 1 to 65535`);
+    });
+    test.each(['999.1.1.1', '10.0.0.256'])('a URL with host %s', host => {
+      const url = `http://${host}/a`;
+      expect(make([{ url, path: 'a' }])).toThrow(
+        `ConfigFetchInit test/fetch-config: URL ${JSON.stringify(url)}: host "${host}" is not a valid IP address (four numbers from 0 to 255), and a DNS name cannot end in a numeric label`);
+    });
+    test('one file inside another', () => {
+      expect(make([{ url: 'http://x/a', path: 'conf' }, { url: 'http://x/b', path: 'conf/b.yaml' }]))
+        .toThrow('ConfigFetchInit test/fetch-config: paths "conf" and "conf/b.yaml" overlap: "conf/b.yaml" is inside "conf"; give each its own path');
+      expect(make([{ url: 'http://x/a', path: 'conf/a' }, { url: 'http://x/b', path: 'conf' }])).toThrow('"conf/a" is inside "conf"');
+      expect(make([{ url: 'http://x/a', path: 'conf' }, { url: 'http://x/b', path: 'config' }])).not.toThrow();
+    });
+    test.each(['', '$(id)', 'a b', '..data', '.', 'k'.repeat(254)].map(k => [k.length > 20 ? `of ${k.length} characters` : JSON.stringify(k), k]))('an auth header key %s', (_title, key) => {
+      expect(() => fetchStep(chart => ({
+        source: ConfigSource.http({ files: [{ url: 'http://x/a', path: 'a' }], authHeader: { secret: new kplus.Secret(chart, 'token'), key } }),
+      }))).toThrow(`ConfigFetchInit test/fetch-config: authHeader.key ${JSON.stringify(key)} is not a valid Secret key`);
+    });
+    test('a key the Secret of this chart does not have', () => {
+      const withKeys = (key: string) => () => fetchStep(chart => ({
+        source: ConfigSource.http({
+          files: [{ url: 'http://x/a', path: 'a' }],
+          authHeader: { secret: new kplus.Secret(chart, 'token', { stringData: { token: 't', other: 'o' } }), key },
+        }),
+      }));
+      expect(withKeys('tokn')).toThrow(/\[test\/fetch-config\] environment variable FETCH_AUTH_VALUE takes key "tokn" of Secret "test-token-c8[0-9a-f]+" \(test\/token\), which has only "other", "token"$/m);
+      expect(withKeys('token')).not.toThrow();
+    });
+    test('timeouts under 1 s, or NaN, are errors naming the value (never silently 1 s)', () => {
+      const files = [{ url: 'http://x/a', path: 'a' }];
+      const withTimeouts = (t: Partial<ConfigFetchInitProps>) => () => fetchStep(() => ({ source: ConfigSource.http({ files }), ...t }));
+      expect(withTimeouts({ timeout: Duration.millis(500) })).toThrow('ConfigFetchInit test/fetch-config: timeout 500 millis is under 1 second; give at least Duration.seconds(1)');
+      expect(withTimeouts({ attemptTimeout: Duration.seconds(0) })).toThrow('ConfigFetchInit test/fetch-config: attemptTimeout 0 seconds is under 1 second');
+      expect(withTimeouts({ timeout: Duration.seconds(NaN) })).toThrow('ConfigFetchInit test/fetch-config: timeout NaN is not a finite duration');
+      const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+      expect(env(withTimeouts({ timeout: Duration.millis(1500), attemptTimeout: Duration.seconds(1) })().container))
+        .toMatchObject({ FETCH_TIMEOUT: '2', FETCH_ATTEMPT_TIMEOUT: '1' });
     });
     test('a bad mode', () => {
       expect(make([{ url: 'http://x/a', path: 'a', mode: 0o1777 }])).toThrow('mode 1023 is not a file mode from 0o000 to 0o777');
@@ -196,6 +253,17 @@ forEachBusybox((bb: BusyboxBuild) => {
       expect(counts['/a']).toBe(1);
     });
 
+    test('an upper-case checksum verifies the file, and a re-run finds it present', async () => {
+      const { url, counts } = await serve({ '/a': res => res.end('same') });
+      const container = httpStep([{ url: url('/a'), path: 'a', sha256: sha256('same').toUpperCase() }]);
+      const dest = emptyDir();
+      expect((await run(container, dest)).code).toBe(0);
+      const again = await run(container, dest);
+      expect(again.code).toBe(0);
+      expect(again.output).toContain(`a is already present (sha256 ${sha256('same')})`);
+      expect(counts['/a']).toBe(1);
+    });
+
     test('the auth header comes from a Secret: secretKeyRef in the manifest, sent over stdin at run time', async () => {
       const token = 'Bearer s3cr3t-$(id)-`id`';
       let seen: string | undefined;
@@ -242,7 +310,7 @@ forEachBusybox((bb: BusyboxBuild) => {
       expect(origin.counts['/loop']).toBe(11);
     });
 
-    test('a redirect from https to http is refused, and the http server gets no request', async () => {
+    test.each(['https', 'HTTPS'])('a redirect from %s to http is refused, and the http server gets no request', async scheme => {
       const plain = await serve({ '/a': res => res.end('downgraded') });
       const tls = selfSignedCert();
       const server = https.createServer({ key: tls.key, cert: tls.cert }, (_req, res) => { res.writeHead(301, { Location: plain.url('/a') }); res.end(); });
@@ -253,7 +321,7 @@ forEachBusybox((bb: BusyboxBuild) => {
       const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/a`;
       const dest = emptyDir();
       // The step has no CA option: curl's CURL_CA_BUNDLE makes it trust the test's certificate.
-      const result = await run(authStep([{ url, path: 'a' }]), dest, {
+      const result = await run(authStep([{ url: url.replace('https', scheme), path: 'a' }]), dest, {
         env: { FETCH_AUTH_VALUE: 'Bearer t', CURL_CA_BUNDLE: '/etc/test-ca/cert.pem' },
         mounts: { '/etc/test-ca': tls.dir },
       });
@@ -339,7 +407,7 @@ forEachBusybox((bb: BusyboxBuild) => {
 
     test('a tag, into a directory named after the repository', async () => {
       const dest = emptyDir();
-      const result = await run(step({ ref: 'v1' }), dest);
+      const result = await run(step({ revision: 'v1' }), dest);
       expect(result.code).toBe(0);
       expect(fs.readFileSync(path.join(dest, 'config/version'), 'utf8')).toBe('v1\n');
       expect(fs.existsSync(path.join(dest, 'config/.git'))).toBe(false);
@@ -349,9 +417,9 @@ forEachBusybox((bb: BusyboxBuild) => {
 
     test('a full commit id with a sub-path; re-running replaces the directory', async () => {
       const dest = emptyDir();
-      expect((await run(step({ ref: second, directory: 'app' }), dest)).code).toBe(0);
+      expect((await run(step({ revision: second, directory: 'app' }), dest)).code).toBe(0);
       expect(fs.readFileSync(path.join(dest, 'app/version'), 'utf8')).toBe('v2\n');
-      const result = await run(step({ ref: first, subPath: 'conf', directory: 'app' }), dest);
+      const result = await run(step({ revision: first, subPath: 'conf', directory: 'app' }), dest);
       expect(result.code).toBe(0);
       expect(fs.readdirSync(path.join(dest, 'app'))).toEqual(['app.yaml']);
       expect(fs.readdirSync(dest)).toEqual(['app']);
@@ -359,7 +427,7 @@ forEachBusybox((bb: BusyboxBuild) => {
 
     test('a nested directory: its parents are created', async () => {
       const dest = emptyDir();
-      const result = await run(step({ ref: 'v2', directory: 'repos/app' }), dest);
+      const result = await run(step({ revision: 'v2', directory: 'repos/app' }), dest);
       expect(result.code).toBe(0);
       expect(fs.readFileSync(path.join(dest, 'repos/app/version'), 'utf8')).toBe('v2\n');
       expect(fs.readdirSync(path.join(dest, 'repos'))).toEqual(['app']);
@@ -368,24 +436,24 @@ forEachBusybox((bb: BusyboxBuild) => {
 
     test('a missing tag fails at once with a clear message', async () => {
       const dest = emptyDir();
-      const result = await run(step({ ref: 'v9' }), dest);
+      const result = await run(step({ revision: 'v9' }), dest);
       expect(result.code).toBe(1);
       expect(result.lastLine).toBe(`config-fetch: git fetch failed: tag v9 not found in ${repository} (refs must be tags or full commit ids)`);
       expect(result.output).not.toContain('retrying');
       expect(fs.readdirSync(dest)).toEqual([]);
     });
 
-    test('a branch is not a pinned ref', async () => {
-      const result = await run(step({ ref: 'main' }), emptyDir());
+    test('a branch is not a pinned revision', async () => {
+      const result = await run(step({ revision: 'main' }), emptyDir());
       expect(result.code).toBe(1);
       expect(result.lastLine).toContain('tag main not found');
     });
 
     test('a missing commit and a missing sub-path', async () => {
-      const missing = await run(step({ ref: '0'.repeat(40) }), emptyDir());
+      const missing = await run(step({ revision: '0'.repeat(40) }), emptyDir());
       expect(missing.lastLine).toBe(`config-fetch: git fetch failed: ref ${'0'.repeat(40)} not found in ${repository}`);
       const dest = emptyDir();
-      const noSub = await run(step({ ref: 'v1', subPath: 'nope' }), dest);
+      const noSub = await run(step({ revision: 'v1', subPath: 'nope' }), dest);
       expect(noSub.code).toBe(1);
       expect(noSub.lastLine).toBe(`config-fetch: sub-path nope not found in ${repository} at v1`);
       expect(fs.readdirSync(dest)).toEqual([]);
@@ -397,13 +465,13 @@ forEachBusybox((bb: BusyboxBuild) => {
       const dest = emptyDir();
       const url = `http://127.0.0.1:${server.port}/config.git`;
       const env = { GIT_USERNAME: 'ci', GIT_PASSWORD: 'p$w`d' };
-      const ok = await run(step({ repository: url, ref: 'v2', credentials: true }), dest, { env });
+      const ok = await run(step({ repository: url, revision: 'v2', credentials: true }), dest, { env });
       expect(ok.code).toBe(0);
       expect(fs.readFileSync(path.join(dest, 'config/version'), 'utf8')).toBe('v2\n');
-      const wrong = await run(step({ repository: url, ref: 'v2', credentials: true }), emptyDir(), { env: { ...env, GIT_PASSWORD: 'nope' } });
+      const wrong = await run(step({ repository: url, revision: 'v2', credentials: true }), emptyDir(), { env: { ...env, GIT_PASSWORD: 'nope' } });
       expect(wrong.lastLine).toBe(`config-fetch: git fetch failed: authentication failed for ${url}`);
       const missingUrl = `http://127.0.0.1:${server.port}/missing.git`;
-      const missing = await run(step({ repository: missingUrl, ref: 'v2', credentials: true }, 15), emptyDir(), { env });
+      const missing = await run(step({ repository: missingUrl, revision: 'v2', credentials: true }, 15), emptyDir(), { env });
       expect(missing.code).toBe(1);
       expect(missing.lastLine).toBe(`config-fetch: git fetch failed: repository ${missingUrl} not found`);
       expect(missing.ms).toBeLessThan(5000);
@@ -412,7 +480,7 @@ forEachBusybox((bb: BusyboxBuild) => {
 
     test('a local path that holds no repository fails at once', async () => {
       const missing = path.join(origin, 'missing.git');
-      const result = await run(step({ repository: missing, ref: 'v1' }, 15), emptyDir());
+      const result = await run(step({ repository: missing, revision: 'v1' }, 15), emptyDir());
       expect(result.code).toBe(1);
       expect(result.lastLine).toBe(`config-fetch: git fetch failed: repository ${missing} not found`);
       expect(result.ms).toBeLessThan(5000);
@@ -420,7 +488,7 @@ forEachBusybox((bb: BusyboxBuild) => {
 
     test('a local repository owned by another uid fails at once, saying why', async () => {
       const foreign = path.join(origin, 'foreign.git');
-      const result = await run(step({ repository: foreign, ref: 'v1' }, 15), emptyDir());
+      const result = await run(step({ repository: foreign, revision: 'v1' }, 15), emptyDir());
       expect(result.code).toBe(1);
       expect(result.lastLine).toBe(`config-fetch: git fetch failed: ${foreign} is owned by another user than the step's uid ${STEP_UID}, and git refuses it (safe.directory)`);
       expect(result.ms).toBeLessThan(5000);
@@ -430,7 +498,7 @@ forEachBusybox((bb: BusyboxBuild) => {
       const url = `http://127.0.0.1:${await freePort()}/config.git`;
       const dest = emptyDir();
       const seen: string[] = [];
-      const result = await run(step({ repository: url, ref: 'v1' }), dest, { sigtermWhen: listThenSigterm(/retrying/, dest, seen) });
+      const result = await run(step({ repository: url, revision: 'v1' }), dest, { sigtermWhen: listThenSigterm(/retrying/, dest, seen) });
       expect(result.code).toBe(143);
       expect(result.exitAfterSigtermMs).toBeLessThan(1000);
       expect(result.lastLine).toBe('config-fetch: stopped by SIGTERM');
@@ -447,7 +515,7 @@ forEachBusybox((bb: BusyboxBuild) => {
       ownedByStep(path.join(dest, live));
       ownedByStep(path.join(dest, stale));
       fs.utimesSync(path.join(dest, stale), DAY_AGO, DAY_AGO);
-      const result = await run(step({ ref: 'v1' }), dest);
+      const result = await run(step({ revision: 'v1' }), dest);
       expect(result.code).toBe(0);
       expect(fs.readdirSync(dest).sort()).toEqual([live, 'config'].sort());
       expect(fs.readdirSync(path.join(dest, live))).toEqual(['repo']);
@@ -455,7 +523,7 @@ forEachBusybox((bb: BusyboxBuild) => {
 
     test('two runs at once into the same volume both succeed', async () => {
       const dest = emptyDir();
-      const container = step({ ref: 'v2', subPath: 'conf' });
+      const container = step({ revision: 'v2', subPath: 'conf' });
       const results = await Promise.all([1, 2, 3, 4].map(() => run(container, dest)));
       expect(results.map(r => [r.code, r.lastLine])).toEqual(Array(4).fill([0, `config-fetch: checked out ${repository} at v2 (${second}), sub-path conf, into config`]));
       expect(fs.readdirSync(dest)).toEqual(['config']);
@@ -629,31 +697,61 @@ forEachBusybox((bb: BusyboxBuild) => {
 
 describe('ConfigFetchInit from Git: validation', () => {
   const step = (opts: any) => fetchStep(() => ({ source: ConfigSource.git({ repository: '/srv/config.git', ...opts }) })).container;
-  test.each(['--upload-pack=touch /tmp/x', '-v', 'v1 v2', 'a..b', '$(id)'])('ref %j', ref => {
-    expect(() => step({ ref })).toThrow(`ConfigFetchInit test/fetch-config: ref ${JSON.stringify(ref)} is not a valid tag name or commit id`);
+  test.each(['--upload-pack=touch /tmp/x', '-v', 'v1 v2', 'a..b', '$(id)'])('revision %j', revision => {
+    expect(() => step({ revision })).toThrow(`ConfigFetchInit test/fetch-config: revision ${JSON.stringify(revision)} is not a valid tag name or commit id`);
   });
   test('an abbreviated commit id', () => {
-    expect(() => step({ ref: '0123456789ab' })).toThrow('looks like an abbreviated commit id; give all 40 hex digits');
+    expect(() => step({ revision: '0123456789ab' })).toThrow('looks like an abbreviated commit id; give all 40 hex digits');
   });
   test.each(['ext::sh -c touch% /tmp/pwned', '-oProxyCommand=x', 'https://u:p@git.example.com/r.git', 'relative/repo'])('repository %j', repo => {
-    expect(() => fetchStep(() => ({ source: ConfigSource.git({ repository: repo, ref: 'v1' }) }))).toThrow(/ConfigFetchInit test\/fetch-config: (URL|repository path)/);
+    expect(() => fetchStep(() => ({ source: ConfigSource.git({ repository: repo, revision: 'v1' }) }))).toThrow(/ConfigFetchInit test\/fetch-config: (URL|repository path)/);
+  });
+  test('an upper-case scheme is accepted and given to git in lower case; ssh URLs keep their user', () => {
+    const env = (repository: string) => Object.fromEntries(step({ repository, revision: 'v1' }).env.map((e: any) => [e.name, e.value]));
+    expect(env('HTTPS://Git.Example.com/web/site.git').GIT_REPOSITORY).toBe('https://Git.Example.com/web/site.git');
+    expect(env('ssh://git@git.example.com:2222/web/site.git').GIT_REPOSITORY).toBe('ssh://git@git.example.com:2222/web/site.git');
+    expect(env('file:///srv/site.git').GIT_DIRECTORY).toBe('site');
+  });
+  test.each([
+    ['https://git.example.com:0/r.git', 'port "0" is not an integer from 1 to 65535'],
+    ['ssh://git@git.example.com:65536/r.git', 'port "65536" is not an integer from 1 to 65535'],
+    ['https://999.1.1.1/r.git', 'host "999.1.1.1" is not a valid IP address'],
+  ])('repository %j', (repository, message) => {
+    expect(() => step({ repository, revision: 'v1' })).toThrow(`ConfigFetchInit test/fetch-config: URL ${JSON.stringify(repository)}: ${message}`);
+  });
+  test.each([['usernameKey', '$(id)'], ['passwordKey', '']])('credentials.%s %j', (field, key) => {
+    expect(() => fetchStep(chart => ({
+      source: ConfigSource.git({ repository: '/srv/config.git', revision: 'v1', credentials: { secret: new kplus.Secret(chart, 'git'), [field]: key } }),
+    }))).toThrow(`ConfigFetchInit test/fetch-config: credentials.${field} ${JSON.stringify(key)} is not a valid Secret key`);
   });
 });
 
 describe('ConfigFetchInit from templates: validation', () => {
-  function templateStep(variables: Record<string, kplus.EnvValue>) {
+  function templateStep(variables: Record<string, kplus.EnvValue>, files = [{ template: 'a', path: 'a' }]) {
     const chart = newChart();
     const cm = new kplus.ConfigMap(chart, 'templates-cm');
     const templates = new SharedVolume(chart, 'templates', { volume: kplus.Volume.fromConfigMap(chart, 'tv', cm, { name: 'templates' }) });
     const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
     InitSequence.of(d).add(new ConfigFetchInit(chart, 'render', {
-      source: ConfigSource.template({ templates, files: [{ template: 'a', path: 'a' }], variables }),
+      source: ConfigSource.template({ templates, files, variables }),
       volume: new SharedVolume(chart, 'rendered'),
     }));
     return synthValid(chart);
   }
   test('reserved variable names are refused', () => {
     expect(() => templateStep({ PATH: kplus.EnvValue.fromValue('/x') })).toThrow('ConfigFetchInit test/render: template variable PATH is reserved; rename it');
+  });
+  test.each(['RANDOM', 'PPID', 'OPTIND', 'IFS', 'RUN_ID', 'DEADLINE_MS', 'RENDER_FILES', 'FETCH_TIMEOUT'])('%s, which the shell or the script owns, is refused', name => {
+    expect(() => templateStep({ [name]: kplus.EnvValue.fromValue('x') })).toThrow(`ConfigFetchInit test/render: template variable ${name} is reserved; rename it`);
+  });
+  test('one output inside another', () => {
+    expect(() => templateStep({}, [{ template: 'a', path: 'nginx' }, { template: 'b', path: 'nginx/site.conf' }]))
+      .toThrow('ConfigFetchInit test/render: paths "nginx" and "nginx/site.conf" overlap: "nginx/site.conf" is inside "nginx"');
+  });
+  test('a Secret key the API server rejects', () => {
+    const secret = kplus.Secret.fromSecretName(newChart(), 's', 'db');
+    expect(() => templateStep({ DB_PASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: '$(id)' }) }))
+      .toThrow('ConfigFetchInit test/render: environment variable DB_PASSWORD: key "$(id)" is not a valid Secret key');
   });
   test('a literal secret as a template variable is refused', () => {
     expect(() => templateStep({ DB_PASSWORD: kplus.EnvValue.fromValue('hunter2') }))
@@ -681,5 +779,18 @@ describe('ConfigFetchInit from S3: manifest and validation', () => {
 
   test.each(['s3://B/x', 'https://bucket/x', 's3://bucket/a b', 's3://bucket/$(id)'])('uri %j is refused', uri => {
     expect(() => step({ uri, path: 'x' })).toThrow(`ConfigFetchInit test/fetch-config: uri ${JSON.stringify(uri)} must be s3://bucket/key`);
+  });
+
+  test('an endpoint with a port out of range; an upper-case scheme is taken in lower case', () => {
+    expect(() => step({ uri: 's3://my-bucket/a', path: 'a', endpoint: 'http://minio:65536' }))
+      .toThrow('ConfigFetchInit test/fetch-config: URL "http://minio:65536": port "65536" is not an integer from 1 to 65535');
+    const c = step({ uri: 's3://my-bucket/a', path: 'a', endpoint: 'HTTP://minio:9000' });
+    expect(c.env.find((e: any) => e.name === 'AWS_ENDPOINT_URL').value).toBe('http://minio:9000');
+  });
+
+  test.each([['accessKeyIdKey', 'AWS ACCESS'], ['secretAccessKeyKey', '..']])('credentials.%s %j', (field, key) => {
+    expect(() => fetchStep(chart => ({
+      source: ConfigSource.s3({ uri: 's3://my-bucket/a', path: 'a', credentials: { secret: new kplus.Secret(chart, 'aws'), [field]: key } }),
+    }))).toThrow(`ConfigFetchInit test/fetch-config: credentials.${field} ${JSON.stringify(key)} is not a valid Secret key`);
   });
 });

@@ -98,6 +98,23 @@ describe('EnvFileInit', () => {
       expect(fs.readdirSync(dir).sort()).toEqual(['app.env', 'app.env.tmp.1']);
     });
 
+    test('why the shell\'s names are refused: ash resets them before the script reads them', async () => {
+      // A hand-edited manifest, past the construct's validation.
+      const c = envFileContainer({ variables: { OK: kplus.EnvValue.fromValue('kept') } });
+      const owned = ['IFS', 'PPID', 'PWD', 'OPTIND', 'RANDOM'];
+      const env = c.env.map((e: any) => e.name === 'ENVFILE_VARS' ? { ...e, value: ['OK', ...owned].join(' ') } : e);
+      for (const name of owned) env.push({ name, value: 'given' });
+      const dir = emptyDir();
+      const r = await runContainer({ ...c, env }, { busybox, volumes: { config: dir } });
+      expect(r.code).toBe(0);
+      const lines = fs.readFileSync(path.join(dir, 'app.env'), 'utf8').split('\n');
+      expect(lines[0]).toBe("export OK='kept'");
+      for (const name of owned) {
+        const line = lines.find(l => l.startsWith(`export ${name}=`));
+        expect([name, line === undefined, line === `export ${name}='given'`]).toEqual([name, false, false]);
+      }
+    });
+
     test('a volume the step cannot write: the step\'s own explanation is the last line', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readonly-'));
       fs.chmodSync(dir, 0o755);
@@ -117,5 +134,39 @@ describe('EnvFileInit', () => {
     [{ variables: { API_TOKEN: kplus.EnvValue.fromValue('abc') } }, 'environment variable API_TOKEN has a literal value'],
   ])('bad input %#', (props, message) => {
     expect(() => envFileContainer(props as any)).toThrow(message);
+  });
+
+  test.each([
+    'IFS', 'PATH', 'PPID', 'PWD', 'OLDPWD', 'OPTIND', 'OPTARG', 'RANDOM', 'SECONDS', 'LINENO', 'ENV', 'PS1', 'PS4', 'HOME',
+    'STEP', 'RUN_ID', 'DEADLINE_MS', 'FETCH_DEST', 'ENVFILE_FORMAT',
+  ])('%s, which the shell or the script owns, is refused', name => {
+    expect(() => envFileContainer({ variables: { [name]: kplus.EnvValue.fromValue('x') } }))
+      .toThrow(`EnvFileInit test/write-env: variable name ${name} is reserved; rename it (the shell or the step's script sets or reads it)`);
+  });
+
+  test('names the shell does not own are fine, HOSTNAME and LANG included', () => {
+    const c = envFileContainer({ variables: { HOSTNAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME), LANG: kplus.EnvValue.fromValue('C.UTF-8'), FETCH_URL: kplus.EnvValue.fromValue('x') } });
+    expect(c.env).toContainEqual({ name: 'ENVFILE_VARS', value: 'HOSTNAME LANG FETCH_URL' });
+  });
+
+  test.each(['', '$(id)', 'a/b'])('a Secret key %j the API server rejects', key => {
+    const secret = kplus.Secret.fromSecretName(newChart(), 's', 'app');
+    expect(() => envFileContainer({ variables: { TOKEN: kplus.EnvValue.fromSecretValue({ secret, key }) } }))
+      .toThrow(`EnvFileInit test/write-env: environment variable TOKEN: key ${JSON.stringify(key)} is not a valid Secret key`);
+  });
+
+  test('a key the Secret defined in this chart does not have; an optional reference or an empty Secret is not checked', () => {
+    const make = (build: (chart: any) => kplus.EnvValue) => () => {
+      const chart = newChart();
+      const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
+      InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: new SharedVolume(chart, 'config'), variables: { TOKEN: build(chart) } }));
+      return synthValid(chart);
+    };
+    const defined = (chart: any) => new kplus.Secret(chart, 'api', { stringData: { 'api-key': 'k' } });
+    expect(make(chart => kplus.EnvValue.fromSecretValue({ secret: defined(chart), key: 'api_key' })))
+      .toThrow(/\[test\/write-env\] environment variable TOKEN takes key "api_key" of Secret "test-api-c8[0-9a-f]+" \(test\/api\), which has only "api-key"/);
+    expect(make(chart => kplus.EnvValue.fromSecretValue({ secret: defined(chart), key: 'api-key' }))).not.toThrow();
+    expect(make(chart => kplus.EnvValue.fromSecretValue({ secret: defined(chart), key: 'api_key' }, { optional: true }))).not.toThrow();
+    expect(make(chart => kplus.EnvValue.fromSecretValue({ secret: new kplus.Secret(chart, 'filled-elsewhere'), key: 'api_key' }))).not.toThrow();
   });
 });

@@ -8,6 +8,7 @@ import {
 } from '../../src';
 import { runContainer } from '../util/container';
 import { newChart } from '../util/fixtures';
+import { containerArgv } from '../util/kubelet';
 import { initContainersOf, synthValid } from '../util/manifest';
 import { startPostgres } from '../util/postgres';
 import { freePort } from '../util/servers';
@@ -109,7 +110,7 @@ describe('MigrationInit presets follow each tool\'s documented CLI', () => {
     const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
     const db = new kplus.Service(chart, 'postgres', { ports: [{ port: 5432 }] });
     InitSequence.of(d).add(
-      new ConfigFetchInit(chart, 'fetch-migrations', { volume: sql, source: ConfigSource.git({ repository: 'https://git.example.com/db.git', ref: 'v7' }) }),
+      new ConfigFetchInit(chart, 'fetch-migrations', { volume: sql, source: ConfigSource.git({ repository: 'https://git.example.com/db.git', revision: 'v7' }) }),
       new MigrationInit(chart, 'migrate', {
         tool: MigrationTool.golangMigrate(),
         database: new DatabaseConnection({ service: db, database: 'app', credentials: secret }),
@@ -120,6 +121,57 @@ describe('MigrationInit presets follow each tool\'s documented CLI', () => {
     expect(containers.map(c => c.name)).toEqual(['fetch-migrations', 'migrate-wait-db', 'migrate']);
     expect(containers[2].volumeMounts).toEqual([{ name: 'sql', mountPath: '/migrations', readOnly: true, subPath: 'db/sql' }]);
     expect(containers[2].args[3]).toBe(`postgres://${db.name}:5432/app?sslmode=prefer`);
+  });
+
+  describe('inImage(path) moves the migrations directory only where it is a path, never inside a URL', () => {
+    // A database named like the default directory: "/migrations" is in every URL.
+    const inImage = (tool: MigrationTool) => migration(chart => ({
+      tool,
+      database: new DatabaseConnection({ host: 'db.data.svc', database: 'migrations', credentials: new kplus.Secret(chart, 'db', {}), sslMode: 'require' }),
+      migrations: MigrationSource.inImage('/app/db'),
+      waitForDatabase: false,
+    }));
+    const url = 'postgres://db.data.svc:5432/migrations?sslmode=require';
+    const jdbcUrl = 'jdbc:postgresql://db.data.svc:5432/migrations?sslmode=require';
+
+    test('golang-migrate: -path moves, the -database URL keeps its database', () => {
+      const { containers } = inImage(MigrationTool.golangMigrate());
+      expect(containers[0].args).toEqual(['-path', '/app/db', '-database', url, 'up']);
+    });
+
+    test('Atlas: --dir moves, the --url keeps its database', () => {
+      const { containers } = inImage(MigrationTool.atlas());
+      expect(containers[0].args).toEqual(['migrate', 'apply', '--url', url, '--dir', 'file:///app/db']);
+    });
+
+    test('Flyway and Liquibase: the location env vars move, the JDBC URL stays', () => {
+      const flyway = inImage(MigrationTool.flyway());
+      expect(flyway.env(flyway.containers[0])).toMatchObject({ FLYWAY_URL: jdbcUrl, FLYWAY_LOCATIONS: 'filesystem:/app/db' });
+      const liquibase = inImage(MigrationTool.liquibase());
+      expect(liquibase.env(liquibase.containers[0])).toMatchObject({ LIQUIBASE_COMMAND_URL: jdbcUrl, LIQUIBASE_SEARCH_PATH: '/app/db' });
+    });
+
+    test('custom: MIGRATIONS_DIR and whole arguments equal to migrationsPath move; URLs in env and args stay', () => {
+      const { containers, env } = inImage(MigrationTool.custom({
+        image: 'ghcr.io/example/app:2.0.0',
+        command: ['./manage', 'migrate'],
+        args: ['--dir', '/migrations', '--mirror', 'https://mirror.example.com/migrations', '--dir2=/migrations'],
+      }));
+      expect(containers[0].args).toEqual(['--dir', '/app/db', '--mirror', 'https://mirror.example.com/migrations', '--dir2=/migrations']);
+      expect(env(containers[0])).toMatchObject({ MIGRATIONS_DIR: '/app/db', DB_JDBC_URL: jdbcUrl, DB_NAME: 'migrations', PGDATABASE: 'migrations' });
+    });
+
+    test('a path with "$" reaches the tool unexpanded', () => {
+      const { containers } = migration(() => ({ tool: MigrationTool.golangMigrate(), migrations: MigrationSource.inImage('/app/$(HOME)/db'), waitForDatabase: false }));
+      expect(containerArgv(containers[0], { HOME: '/home/app' })).toEqual(['migrate', '-path', '/app/$(HOME)/db', '-database', 'postgres://db.data.svc:5432/shop?sslmode=require', 'up']);
+    });
+  });
+
+  test('the preset images are public constants', () => {
+    expect([MigrationTool.FLYWAY_IMAGE, MigrationTool.LIQUIBASE_IMAGE, MigrationTool.GOLANG_MIGRATE_IMAGE, MigrationTool.ATLAS_IMAGE])
+      .toEqual(['flyway/flyway:10.20.1', 'liquibase/liquibase:4.28.0', 'migrate/migrate:v4.17.1', 'arigaio/atlas:0.28.1']);
+    const { containers } = migration(() => ({ tool: MigrationTool.liquibase(), migrations: MigrationSource.inImage(), waitForDatabase: false }));
+    expect(containers[0].image).toBe(MigrationTool.LIQUIBASE_IMAGE);
   });
 
   test('no secret value or password ever appears in the manifest', () => {
@@ -142,6 +194,19 @@ describe('MigrationInit presets follow each tool\'s documented CLI', () => {
     });
     test('a host with shell metacharacters', () => {
       expect(() => new DatabaseConnection({ host: 'db$(id)', database: 'x', credentials: secret() })).toThrow(/host "db\$\(id\)" is not a valid DNS name/);
+    });
+    test.each(['tool', 'database', 'migrations'])('a %s from another copy of cdk8s-init: the two-copies error', what => {
+      // A second module instance of the library, as a bundled copy would be (a dynamic import needs ESM mode).
+      let other: typeof import('../../src') = undefined as any;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      jest.isolateModules(() => { other = require('../../src'); });
+      const chart = newChart();
+      const credentials = new kplus.Secret(chart, 'db', {});
+      const own = { tool: MigrationTool.flyway(), database: new DatabaseConnection({ host: 'db', database: 'x', credentials }), migrations: MigrationSource.inImage() };
+      const foreign = { tool: other.MigrationTool.flyway(), database: new other.DatabaseConnection({ host: 'db', database: 'x', credentials }), migrations: other.MigrationSource.inImage() };
+      expect(() => new MigrationInit(chart, 'migrate', { ...own, [what]: (foreign as any)[what] }))
+        .toThrow(new RegExp(`^MigrationInit test/migrate: ${what} comes from another copy of cdk8s-init \\(.*\\); this one is .*Two copies of cdk8s-init are installed`));
+      expect(() => new MigrationInit(chart, 'migrate2', { ...own, [what]: {} as any })).toThrow(new RegExp(`^MigrationInit test/migrate2: ${what} must be a \\w+; got Object$`));
     });
     test('a changelog outside the search path', () => {
       expect(() => MigrationTool.liquibase({ changelogFile: '../etc/passwd' })).toThrow(/changelogFile "..\/etc\/passwd" must be a relative path/);
@@ -212,6 +277,8 @@ describe('MigrationInit runs Liquibase in its container against a real PostgreSQ
 
     const first = await run(dir);
     expect(first.output).toContain('Liquibase command \'update\' was executed successfully');
+    // Every LIQUIBASE_* variable the preset sets is one this Liquibase knows.
+    expect(first.output).not.toMatch(/invalid LIQUIBASE_\* environment variables/);
     expect(first.code).toBe(0);
     expect(pg.psql('SELECT name FROM customers', 'shop')).toBe('Ada');
     expect(pg.psql('SELECT id FROM databasechangelog ORDER BY orderexecuted', 'shop')).toBe('1\n2');

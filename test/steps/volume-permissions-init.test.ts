@@ -87,8 +87,12 @@ describe('VolumePermissionsInit', () => {
       capabilities: { drop: ['ALL'], add: ['CHOWN', 'FOWNER', 'DAC_READ_SEARCH'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
+    const reason = 'chown -R 999:999 of volume data needs root with CHOWN, FOWNER, DAC_READ_SEARCH';
     expect(template.metadata.annotations).toEqual({
-      'security.cdk8s-init.io/fix-permissions': 'chown -R 999:999 of volume data needs root with CHOWN, FOWNER, DAC_READ_SEARCH',
+      'fix-permissions.waivers.cdk8s-init.io/run-as-non-root': reason,
+      'fix-permissions.waivers.cdk8s-init.io/capabilities.CHOWN': reason,
+      'fix-permissions.waivers.cdk8s-init.io/capabilities.FOWNER': reason,
+      'fix-permissions.waivers.cdk8s-init.io/capabilities.DAC_READ_SEARCH': reason,
     });
   });
 
@@ -100,7 +104,7 @@ describe('VolumePermissionsInit', () => {
 
   test('a conflicting fsGroup on the workload is an error', () => {
     expect(() => build({ group: 2000 }, { securityContext: { fsGroup: 3000 } }))
-      .toThrow('VolumePermissionsInit test/fix-permissions: workload test/db already has fsGroup 3000, not 2000');
+      .toThrow('VolumePermissionsInit test/fix-permissions: needs fsGroup 2000, but workload test/db sets fsGroup 3000; a pod has one fsGroup');
   });
 
   test('bad ids and modes', () => {

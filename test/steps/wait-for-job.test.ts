@@ -57,41 +57,89 @@ describe('MigrationJob', () => {
     expect(name('ghcr.io/x/migrations:1.0.0')).not.toBe(name('ghcr.io/x/migrations:1.1.0'));
   });
 
-  test('the app waits for it with RBAC wired: Role (get/list/watch on that Job), ServiceAccount, RoleBinding, token', () => {
+  test('the app waits for it with least-privilege RBAC in the Job\'s namespace, and only the wait container gets a token', () => {
     const { chart, migration } = migrationChart();
     const objects = synthValid(chart);
     const role = objects.find(o => o.kind === 'Role');
-    expect(role.rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], resourceNames: [migration.job.name], verbs: ['get', 'list', 'watch'] }]);
+    expect(role.metadata.name).toBe(`${migration.job.name}-reader`);
+    expect(role.rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], resourceNames: [migration.job.name], verbs: ['get'] }]);
     const account = objects.find(o => o.kind === 'ServiceAccount');
+    const deployment = objects.find(o => o.kind === 'Deployment');
+    expect(account.metadata.name).toBe(`${deployment.metadata.name}-init`);
+    expect(account.automountServiceAccountToken).toBe(false);
     const binding = objects.find(o => o.kind === 'RoleBinding');
+    expect(binding.metadata.name).toBe(`${migration.job.name}-reader-${account.metadata.name}`);
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
-    expect(binding.subjects).toEqual([expect.objectContaining({ kind: 'ServiceAccount', name: account.metadata.name })]);
-    const web = podSpecOf(objects.find(o => o.kind === 'Deployment'));
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.metadata.name }]);
+    const web = podSpecOf(deployment);
     expect(web.serviceAccountName).toBe(account.metadata.name);
-    expect(web.automountServiceAccountToken).toBe(true);
+    // Left as cdk8s-plus renders it: the app container gets no token.
+    expect(web.automountServiceAccountToken).toBe(false);
+    expect(web.volumes).toEqual([expect.objectContaining({ name: 'cdk8s-init-api-token', projected: expect.anything() })]);
     expect(web.initContainers[0]).toMatchObject({
       name: 'wait-for-migration',
       image: 'curlimages/curl:8.11.1',
       env: [{ name: 'JOB_NAME', value: migration.job.name }, { name: 'WAIT_TIMEOUT', value: '600' }],
+      volumeMounts: [{ name: 'cdk8s-init-api-token', mountPath: SERVICE_ACCOUNT_DIR, readOnly: true }],
     });
+    expect(web.containers[0].volumeMounts).toBeUndefined();
   });
 
-  test('a workload with its own service account gets the binding on that account', () => {
+  test('a workload with its own service account gets the binding on that account, and its automount setting is kept', () => {
     const chart = newChart();
     const job = new kplus.Job(chart, 'seed', { containers: [{ name: 'seed', image: 'seed:1.0' }] });
     const sa = new kplus.ServiceAccount(chart, 'web-sa');
     const a = new kplus.Deployment(chart, 'a', { serviceAccount: sa, containers: [{ name: 'web', image: 'web:1.0' }] });
-    const b = new kplus.Deployment(chart, 'b', { serviceAccount: sa, containers: [{ name: 'web', image: 'web:1.0' }] });
-    const wait = new WaitForJob(chart, 'wait-seed', { job });
-    InitSequence.of(a).add(wait);
-    InitSequence.of(b).add(wait);
+    const b = new kplus.Deployment(chart, 'b', { serviceAccount: sa, automountServiceAccountToken: true, containers: [{ name: 'web', image: 'web:1.0' }] });
+    InitSequence.of(a).add(new WaitForJob(chart, 'wait-seed-a', { job }));
+    InitSequence.of(b).add(new WaitForJob(chart, 'wait-seed-b', { job }));
     const objects = synthValid(chart);
     expect(objects.filter(o => o.kind === 'ServiceAccount')).toHaveLength(1);
-    expect(objects.filter(o => o.kind === 'RoleBinding').map(o => o.subjects[0].name)).toEqual([sa.name]);
-    for (const d of objects.filter(o => o.kind === 'Deployment')) {
-      expect(podSpecOf(d).serviceAccountName).toBe(sa.name);
-      expect(podSpecOf(d).automountServiceAccountToken).toBe(true);
-    }
+    expect(objects.filter(o => o.kind === 'Role')).toHaveLength(1);
+    expect(objects.filter(o => o.kind === 'RoleBinding').map(o => o.subjects[0].name)).toEqual([sa.name, sa.name]);
+    const specs = objects.filter(o => o.kind === 'Deployment').map(podSpecOf);
+    expect(specs.map(s => [s.serviceAccountName, s.automountServiceAccountToken])).toEqual([[sa.name, false], [sa.name, true]]);
+  });
+
+  test('two WaitForJob steps on one workload share one service account, with a Role and binding per Job', () => {
+    const chart = newChart();
+    const jobs = ['schema', 'seed'].map(n => new kplus.Job(chart, n, { metadata: { name: n }, containers: [{ name: n, image: `${n}:1.0` }] }));
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'web', image: 'web:1.0' }] });
+    InitSequence.of(web).add(...jobs.map(job => new WaitForJob(chart, `wait-${job.name}`, { job })));
+    const objects = synthValid(chart);
+    const account = objects.filter(o => o.kind === 'ServiceAccount');
+    expect(account).toHaveLength(1);
+    expect(objects.filter(o => o.kind === 'Role').map(o => o.rules[0].resourceNames)).toEqual([['schema'], ['seed']]);
+    expect(objects.filter(o => o.kind === 'RoleBinding').map(o => [o.roleRef.name, o.subjects[0].name]))
+      .toEqual([['schema-reader', account[0].metadata.name], ['seed-reader', account[0].metadata.name]]);
+    const spec = podSpecOf(objects.find(o => o.kind === 'Deployment'));
+    expect(spec.volumes.filter((v: any) => v.name === 'cdk8s-init-api-token')).toHaveLength(1);
+    expect(spec.initContainers.map((c: any) => c.volumeMounts[0].name)).toEqual(['cdk8s-init-api-token', 'cdk8s-init-api-token']);
+  });
+
+  test('a Job in another namespace: the Role and binding live in the Job\'s namespace and name the workload\'s account with its namespace', () => {
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'schema', { metadata: { name: 'schema', namespace: 'db' }, containers: [{ name: 'm', image: 'm:1.0' }] });
+    const web = new kplus.Deployment(chart, 'web', { metadata: { namespace: 'shop' }, containers: [{ name: 'web', image: 'web:1.0' }] });
+    InitSequence.of(web).add(new WaitForJob(chart, 'wait', { job }));
+    const objects = synthValid(chart);
+    const account = objects.find(o => o.kind === 'ServiceAccount');
+    expect(account.metadata.namespace).toBe('shop');
+    expect(objects.find(o => o.kind === 'Role').metadata.namespace).toBe('db');
+    const binding = objects.find(o => o.kind === 'RoleBinding');
+    expect(binding.metadata.namespace).toBe('db');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.metadata.name, namespace: 'shop' }]);
+  });
+
+  test('bad wiring fails at synth time: a Job with a TTL, a cross-namespace wait from a workload without namespace', () => {
+    const chart = newChart();
+    const ttl = new kplus.Job(chart, 'ttl', { ttlAfterFinished: Duration.minutes(5), containers: [{ name: 'm', image: 'm:1.0' }] });
+    expect(() => new WaitForJob(chart, 'wait-ttl', { job: ttl }))
+      .toThrow('WaitForJob test/wait-ttl: job test/ttl has ttlAfterFinished 5 minutes; once it is removed, new replicas cannot tell it completed and wait until their timeout. Remove ttlAfterFinished from the Job');
+    const elsewhere = new kplus.Job(chart, 'elsewhere', { metadata: { namespace: 'db' }, containers: [{ name: 'm', image: 'm:1.0' }] });
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'web', image: 'web:1.0' }] });
+    expect(() => InitSequence.of(web).add(new WaitForJob(chart, 'wait', { job: elsewhere })))
+      .toThrow(/WaitForJob test\/wait: job test\/elsewhere is in namespace "db" but workload test\/web has no namespace/);
   });
 });
 
@@ -143,13 +191,14 @@ describe('WaitForJob runs in its container against a stand-in Kubernetes API tha
     const api = await kubeApi(objects, NS);
     apis.push(api);
     api.setJob(NS, 'schema', ...options.statuses);
-    const mount = api.serviceAccountMount(spec, NS);
-    if (mount) options.alterMount?.(mount);
+    const kubelet = api.kubeletMounts(spec, container, NS);
+    for (const dir of Object.values(kubelet.volumes)) options.alterMount?.(dir);
     if (options.apiDown) await api.close();
     const result = await runContainer(container, {
       busybox,
       env: api.serviceEnv,
-      mounts: mount ? { [SERVICE_ACCOUNT_DIR]: mount } : {},
+      volumes: kubelet.volumes,
+      mounts: kubelet.mounts,
       tools: ['curl'],
       killAfterMs: 30_000,
       sigtermWhen: options.sigtermWhen,
@@ -224,11 +273,25 @@ describe('WaitForJob runs in its container against a stand-in Kubernetes API tha
       expect(r.code).toBe(1);
     });
 
-    test('without automountServiceAccountToken on the pod no token is mounted (the account opts out), and the step says so', async () => {
-      const r = await run(busybox, { statuses: [complete], alter: objects => { delete podSpecOf(objects.find(o => o.kind === 'Pod')).automountServiceAccountToken; } });
-      expect(r.lastLine).toBe(`wait-for-job: no service account token at ${SERVICE_ACCOUNT_DIR}/token; the pod needs automountServiceAccountToken`);
+    test('without its projected token volume the step has no token, and says so', async () => {
+      const r = await run(busybox, { statuses: [complete], alter: objects => { delete podSpecOf(objects.find(o => o.kind === 'Pod')).initContainers[0].volumeMounts; } });
+      expect(r.lastLine).toBe(`wait-for-job: no service account token at ${SERVICE_ACCOUNT_DIR}/token; the step needs its projected token volume (WaitForJob adds it)`);
       expect(r.code).toBe(1);
       expect(r.api.requests).toEqual([]);
+    });
+
+    test('the app container gets no token from the kubelet', async () => {
+      const chart = newChart();
+      const job = new kplus.Job(chart, 'schema', { metadata: { name: 'schema' }, containers: [{ name: 'm', image: 'm:1.0' }] });
+      const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
+      InitSequence.of(pod).add(new WaitForJob(chart, 'wait', { job }));
+      const objects = synthValid(chart);
+      const spec = podSpecOf(objects.find(o => o.kind === 'Pod'));
+      const api = await kubeApi(objects, NS);
+      apis.push(api);
+      const app = spec.containers[0];
+      expect(api.kubeletMounts(spec, app, NS).mounts).toEqual({});
+      expect(app.volumeMounts).toBeUndefined();
     });
   });
 });

@@ -5,9 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import {
-  InitSequence, WAIT_FOR_SERVICE_CURL_IMAGE, WAIT_FOR_SERVICE_IMAGE, WaitForService, WaitForServiceProps, WaitTarget,
-} from '../../src';
+import { InitSequence, WaitForService, WaitForServiceProps, WaitTarget } from '../../src';
 import { BusyboxBuild, forEachBusybox, runContainer, RunOptions, RunResult, whenOutput } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { initContainersOf, synthValid } from '../util/manifest';
@@ -121,12 +119,12 @@ describe('WaitForService manifest', () => {
   });
 
   test('an HTTPS target selects the curl image; without one, busybox; `image` wins over both', () => {
-    expect(WAIT_FOR_SERVICE_IMAGE).toBe('busybox:1.36.1');
-    expect(WAIT_FOR_SERVICE_CURL_IMAGE).toBe('curlimages/curl:8.11.1');
+    expect(WaitForService.DEFAULT_IMAGE).toBe('busybox:1.36.1');
+    expect(WaitForService.CURL_IMAGE).toBe('curlimages/curl:8.11.1');
     const plain = [WaitTarget.tcp({ host: 'db', port: 5432 }), WaitTarget.http({ host: 'api' }), WaitTarget.dns('db')];
-    expect(waitContainer({ targets: plain }).image).toBe(WAIT_FOR_SERVICE_IMAGE);
+    expect(waitContainer({ targets: plain }).image).toBe(WaitForService.DEFAULT_IMAGE);
     const secure = [...plain, WaitTarget.http({ host: 'auth.example.com', https: true })];
-    expect(waitContainer({ targets: secure }).image).toBe(WAIT_FOR_SERVICE_CURL_IMAGE);
+    expect(waitContainer({ targets: secure }).image).toBe(WaitForService.CURL_IMAGE);
     expect(waitContainer({ targets: secure, image: 'registry.example.com/tools:1.0' }).image).toBe('registry.example.com/tools:1.0');
   });
 
@@ -150,11 +148,23 @@ describe('WaitForService manifest', () => {
     expect(step.timeout?.toSeconds()).toBe(90);
   });
 
+  test('a fully qualified name keeps its trailing dot (no search domains); case does not matter', () => {
+    expect(WaitTarget.tcp({ host: 'DB.Example.com.', port: 5432 }).spec).toBe('tcp db.example.com. 5432');
+    expect(WaitTarget.dns('db.example.com.').spec).toBe('dns db.example.com.');
+    const c = waitContainer({ targets: [WaitTarget.http({ host: 'api.example.com.', path: '/ready' })] });
+    expect(c.env.find((e: any) => e.name === 'WAIT_TARGETS').value).toBe('http api.example.com. 80 /ready 2??');
+    expect(() => WaitTarget.tcp({ host: 'db..', port: 1 })).toThrow('WaitTarget.tcp: host "db.." is not a valid DNS name or IP address');
+  });
+
   describe('bad input fails at synth time', () => {
     test.each([
       ['$(reboot)'], ['`id`'], ['db;rm -rf /'], ['db name'], [''], ['-db'], ['db..svc'],
     ])('host %j', host => {
       expect(() => WaitTarget.tcp({ host, port: 80 })).toThrow(`WaitTarget.tcp: host ${JSON.stringify(host)} is not a valid DNS name or IP address`);
+    });
+    test.each(['999.1.1.1', '10.0.0.256', '1.2.3', '10.1.0x7f', 'db.example.123.'])('a host %j that is no IPv4 address and no DNS name', host => {
+      expect(() => WaitTarget.tcp({ host, port: 80 })).toThrow(
+        `WaitTarget.tcp: host ${JSON.stringify(host)} is not a valid IP address (four numbers from 0 to 255), and a DNS name cannot end in a numeric label`);
     });
     test.each([0, 65536, 80.5, NaN])('port %p', port => {
       expect(() => WaitTarget.tcp({ host: 'db', port })).toThrow(/WaitTarget.tcp: port .* is not an integer from 1 to 65535/);
@@ -172,11 +182,14 @@ describe('WaitForService manifest', () => {
       expect(() => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], minInterval: Duration.seconds(3), maxInterval: Duration.seconds(1) }))
         .toThrow('WaitForService test/w: need 10ms <= minInterval (3000ms) <= maxInterval (1000ms)');
     });
-    test('timeouts under a second', () => {
-      expect(() => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], timeout: Duration.millis(500) }))
-        .toThrow('WaitForService test/w: timeout must be at least 1 second');
-      expect(() => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], attemptTimeout: Duration.millis(10) }))
-        .toThrow('WaitForService test/w: attemptTimeout must be at least 1 second');
+    test('timeouts under a second, or NaN, are errors naming the value', () => {
+      const make = (props: Partial<WaitForServiceProps>) => () => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], ...props });
+      expect(make({ timeout: Duration.millis(500) })).toThrow('WaitForService test/w: timeout 500 millis is under 1 second; give at least Duration.seconds(1)');
+      expect(make({ attemptTimeout: Duration.millis(10) })).toThrow('WaitForService test/w: attemptTimeout 10 millis is under 1 second');
+      expect(make({ timeout: Duration.seconds(0) })).toThrow('WaitForService test/w: timeout 0 seconds is under 1 second');
+      expect(make({ timeout: Duration.seconds(NaN) })).toThrow('WaitForService test/w: timeout NaN is not a finite duration');
+      expect(make({ minInterval: Duration.seconds(NaN) })).toThrow('WaitForService test/w: minInterval NaN is not a finite duration');
+      expect(make({ timeout: Duration.millis(1500) })).not.toThrow();
     });
     test('an unpinned image', () => {
       expect(() => new WaitForService(newChart(), 'w', { targets: [WaitTarget.dns('db')], image: 'busybox' })).toThrow(/has no tag/);
@@ -229,7 +242,7 @@ forEachBusybox((busybox: BusyboxBuild) => {
     test('expectStatus accepts a non-2xx status as ready', async () => {
       const server = await httpServer((_req, res) => { res.writeHead(401); res.end(); });
       servers.push(server);
-      const result = await runWait({ targets: [WaitTarget.http({ host: 'localhost', port: server.port, expectStatus: '2xx,401' })], timeout: Duration.seconds(5) });
+      const result = await runWait({ targets: [WaitTarget.http({ host: '127.0.0.1', port: server.port, expectStatus: '2xx,401' })], timeout: Duration.seconds(5) });
       expect(result.code).toBe(0);
     });
 

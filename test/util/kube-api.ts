@@ -61,11 +61,13 @@ export interface KubeApi {
    */
   setJob(namespace: string, name: string, ...statuses: Array<Json | undefined>): void;
   /**
-   * The service account mount of a pod, as the kubelet makes it: a host directory
-   * with `token` (issued by this API to the pod's service account), `ca.crt` and
-   * `namespace`; undefined when the pod gets no token (automountServiceAccountToken).
+   * What the kubelet mounts for `container` of `pod` that carries a service-account
+   * token: each projected volume with a serviceAccountToken source (token issued by
+   * this API to the pod's service account, `ca.crt`, `namespace`) as `volumes`, and
+   * the automounted token at SERVICE_ACCOUNT_DIR as `mounts` when the pod (else its
+   * account) enables automountServiceAccountToken and the container has no mount there.
    */
-  serviceAccountMount(pod: Json, namespace: string): string | undefined;
+  kubeletMounts(pod: Json, container: Json, namespace: string): { volumes: Record<string, string>; mounts: Record<string, string> };
   /** A token this API issued to `namespace`/`name`, for tests of a mount made by hand. */
   issueToken(namespace: string, name: string): string;
   close(): Promise<void>;
@@ -166,19 +168,30 @@ export async function kubeApi(objects: Json[], namespace: string): Promise<KubeA
     serviceEnv: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(port) },
     requests,
     setJob: (ns, name, ...statuses) => { jobs.set(`${ns}/${name}`, statuses.length ? statuses : [undefined]); },
-    serviceAccountMount: (pod, ns) => {
+    kubeletMounts: (pod, container, ns) => {
       const account = pod.serviceAccountName ?? 'default';
       const object = objects.find(o => o.kind === 'ServiceAccount' && o.metadata.name === account && nsOf(o) === ns);
       // The ServiceAccount admission rejects a pod whose account does not exist ("default" always does).
       if (!object && account !== 'default') throw new Error(`pod rejected: service account ${ns}/${account} not found`);
-      if (!(pod.automountServiceAccountToken ?? object?.automountServiceAccountToken ?? true)) return undefined;
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serviceaccount-'));
-      fs.chmodSync(dir, 0o755);
-      fs.writeFileSync(path.join(dir, 'token'), issueToken(ns, account));
-      fs.writeFileSync(path.join(dir, 'ca.crt'), certs.ca);
-      fs.writeFileSync(path.join(dir, 'namespace'), ns);
-      for (const f of ['token', 'ca.crt', 'namespace']) fs.chmodSync(path.join(dir, f), 0o644);
-      return dir;
+      const tokenDir = () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serviceaccount-'));
+        fs.chmodSync(dir, 0o755);
+        fs.writeFileSync(path.join(dir, 'token'), issueToken(ns, account));
+        fs.writeFileSync(path.join(dir, 'ca.crt'), certs.ca);
+        fs.writeFileSync(path.join(dir, 'namespace'), ns);
+        for (const f of ['token', 'ca.crt', 'namespace']) fs.chmodSync(path.join(dir, f), 0o644);
+        return dir;
+      };
+      const volumes: Record<string, string> = {};
+      for (const v of pod.volumes ?? []) {
+        if ((v.projected?.sources ?? []).some((source: Json) => source.serviceAccountToken)) volumes[v.name] = tokenDir();
+      }
+      const mounts: Record<string, string> = {};
+      const automount = pod.automountServiceAccountToken ?? object?.automountServiceAccountToken ?? true;
+      if (automount && !(container.volumeMounts ?? []).some((m: Json) => m.mountPath === SERVICE_ACCOUNT_DIR)) {
+        mounts[SERVICE_ACCOUNT_DIR] = tokenDir();
+      }
+      return { volumes, mounts };
     },
     issueToken,
     close: () => new Promise<void>(resolve => {

@@ -37,6 +37,9 @@ for entry in /etc/* /etc/.[!.]*; do
   [ -e "$entry" ] || [ -L "$entry" ] || continue
   ln -s "/.host-etc/${entry#/etc/}" "$root$entry"
 done
+# The kubelet manages a pod's /etc/hosts: localhost on both loopback addresses, and the pod's name.
+rm -f "$root/etc/hosts"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\ttest-pod\n' >"$root/etc/hosts"
 # /lib, /lib64, /sbin: symlinks on a merged-/usr host, directories otherwise.
 for dir in lib lib64 lib32 libx32 sbin; do
   if [ -L "/$dir" ]; then ln -s "$(readlink "/$dir")" "$root/$dir"

@@ -1,4 +1,4 @@
-import { assertPinnedImage } from '../src/image';
+import { assertPinnedImage } from '../../src/private/image';
 
 const DIGEST = 'sha256:' + 'a'.repeat(64);
 

@@ -1,19 +1,35 @@
 /**
- * Path rules. Mount paths: absolute, normalized, and no two mounts of one
- * container at the same or nested paths (the API server rejects duplicates;
+ * Path rules. Mount paths: absolute, normalized, not "/", and no two mounts of
+ * one container at the same or nested paths (the API server rejects duplicates;
  * nested mounts silently shadow each other depending on order). Paths inside a
  * volume: relative, without "..". File modes: octal permission bits.
  */
 
-/** Throws unless `path` is an absolute, normalized POSIX path. */
-export function assertMountPath(owner: string, path: string): void {
+/**
+ * Throws unless `path` is an absolute, normalized POSIX path ("/" included).
+ *
+ * @param owner the construct path named in the error
+ * @param what what the path is, e.g. "workingDir"
+ */
+export function assertAbsolutePath(owner: string, what: string, path: string): void {
   if (typeof path !== 'string' || !path.startsWith('/')) {
-    throw new Error(`${owner}: mount path ${JSON.stringify(path)} must be absolute (start with "/")`);
+    throw new Error(`${owner}: ${what} ${JSON.stringify(path)} must be absolute (start with "/")`);
   }
   const segments = path.split('/').slice(1);
   const bad = path !== '/' && segments.some(s => s === '' || s === '.' || s === '..');
   if (bad || path.includes(':') || /[\0\n]/.test(path)) {
-    throw new Error(`${owner}: mount path ${JSON.stringify(path)} is not a normalized path (no "//", ".", ".." or ":")`);
+    throw new Error(`${owner}: ${what} ${JSON.stringify(path)} is not a normalized path (no "//", ".", ".." or ":")`);
+  }
+}
+
+/**
+ * Throws unless `path` is an absolute, normalized POSIX path other than "/":
+ * a volume at "/" would hide the image's whole filesystem.
+ */
+export function assertMountPath(owner: string, path: string): void {
+  assertAbsolutePath(owner, 'mount path', path);
+  if (path === '/') {
+    throw new Error(`${owner}: mount path "/" would hide the container's whole filesystem; mount the volume at a directory such as "/data"`);
   }
 }
 
@@ -34,6 +50,26 @@ export function assertNoOverlappingMounts(owner: string, paths: string[]): void 
     for (let j = i + 1; j < paths.length; j++) {
       if (pathsOverlap(paths[i], paths[j])) {
         throw new Error(`${owner}: mount paths ${JSON.stringify(paths[i])} and ${JSON.stringify(paths[j])} overlap; give each volume its own directory`);
+      }
+    }
+  }
+}
+
+/**
+ * Throws when two outputs of one step are the same path or one is inside the
+ * other ("a" and "a/b"): the second would replace, or need a directory at, the first.
+ *
+ * @param owner the construct path named in the error
+ * @param what what the paths are, e.g. "path"
+ */
+export function assertDistinctOutputs(owner: string, what: string, paths: string[]): void {
+  for (let i = 0; i < paths.length; i++) {
+    for (let j = i + 1; j < paths.length; j++) {
+      const [a, b] = [paths[i], paths[j]];
+      if (a === b) throw new Error(`${owner}: ${what} ${JSON.stringify(a)} is given twice`);
+      if (pathsOverlap(a, b)) {
+        const [outer, inner] = a.length < b.length ? [a, b] : [b, a];
+        throw new Error(`${owner}: ${what}s ${JSON.stringify(a)} and ${JSON.stringify(b)} overlap: ${JSON.stringify(inner)} is inside ${JSON.stringify(outer)}; give each its own path`);
       }
     }
   }

@@ -3,6 +3,20 @@
  * digest, because an unpinned image makes the pod start whatever was pushed last.
  */
 
+// The images the steps use, in one place; the public static members
+// (`ConfigSource.CURL_IMAGE`, `WaitForService.DEFAULT_IMAGE`, ...) refer to these.
+
+/** busybox `sh`, `awk`, `nc`, `nslookup`, `wget`, `timeout`: the build the scripts are tested under. */
+export const BUSYBOX_IMAGE = 'busybox:1.36.1';
+/** curl 8.x on Alpine (so also busybox `sh`, `nc`, `nslookup`, `sha256sum`). */
+export const CURL_IMAGE = 'curlimages/curl:8.11.1';
+/** git and busybox. */
+export const GIT_IMAGE = 'alpine/git:v2.45.1';
+/** The AWS CLI v2. */
+export const AWS_CLI_IMAGE = 'amazon/aws-cli:2.17.0';
+/** openssl and busybox `sh`. */
+export const OPENSSL_IMAGE = 'alpine/openssl:3.3.2';
+
 // [registry[:port]/]repository[:tag][@algorithm:hex] — the grammar of the
 // distribution reference, restricted to what a pinned reference needs.
 const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;

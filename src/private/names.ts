@@ -52,3 +52,26 @@ export function toDns1123Label(id: string): string {
 export function suffixedLabel(base: string, suffix: string): string {
   return `${base.slice(0, DNS1123_LABEL_MAX - suffix.length - 1).replace(/-+$/, '')}-${suffix}`;
 }
+
+/** What `toDns1123Label` makes of `id` without the cut to 63 characters. */
+function uncutLabel(id: string): string {
+  return id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/**
+ * For an error about two things that got the same label: when the ids (or
+ * full names, e.g. `${base}-${suffix}` for `suffixedLabel`) they were derived
+ * from differ and only became equal by the cut to 63 characters, a clause
+ * saying so, to append to the message; otherwise "".
+ */
+export function truncationNote(label: string, origins: string[]): string {
+  const uncut = [...new Set(origins.map(uncutLabel))];
+  // A cut label has 61 to 63 characters (the cut drops at most a '-' at each end);
+  // each origin gave the label as it is or was cut, else one was an explicit name.
+  const wasCut = label.length >= DNS1123_LABEL_MAX - 2 && uncut.some(u => u.length > DNS1123_LABEL_MAX);
+  const derived = uncut.every(u => u === label || u.length > DNS1123_LABEL_MAX);
+  if (uncut.length < 2 || !wasCut || !derived) return '';
+  const distinct = [...new Set(origins)];
+  return ` (${distinct.map(o => JSON.stringify(o)).join(' and ')} differ, but are equal after truncation ` +
+    `to ${DNS1123_LABEL_MAX} characters: ${JSON.stringify(label)}; shorten one or give an explicit name)`;
+}

@@ -1,0 +1,97 @@
+import * as path from 'path';
+import * as kplus from 'cdk8s-plus-27';
+
+/**
+ * Recognising the library's own objects and cdk8s-plus workloads across module
+ * copies. `instanceof` fails when an app loads two copies of a package (a team
+ * pattern that bundles its own cdk8s-init, a monorepo link), so objects carry
+ * `Symbol.for` brands, as cdk8s's `ApiObject.isApiObject` does, and errors say
+ * which copies or cdk8s-plus lines met.
+ */
+
+/** Where this copy of cdk8s-init is installed: the value of every brand it sets. */
+export const LIBRARY_LOCATION = path.resolve(__dirname, '..', '..');
+
+/** Brand of `InitStep` objects. */
+export const INIT_STEP_BRAND = Symbol.for('cdk8s-init.InitStep');
+
+/** Brand of the per-workload model (`WorkloadInit`). */
+export const WORKLOAD_INIT_BRAND = Symbol.for('cdk8s-init.WorkloadInit');
+
+const JSII_RTTI = Symbol.for('jsii.rtti');
+
+/** The cdk8s-plus line this copy of the library is built for, e.g. "cdk8s-plus-27". */
+export const CDK8S_PLUS_LINE = rttiOf(kplus.AbstractPod.prototype)?.fqn.split('.')[0] ?? 'cdk8s-plus-27';
+
+/** Marks `target` as made by this copy of the library. */
+export function brand(target: object, symbol: symbol): void {
+  Object.defineProperty(target, symbol, { value: LIBRARY_LOCATION, enumerable: false });
+}
+
+/** The location of the copy of cdk8s-init that branded `target` with `symbol`, if any. */
+export function brandOf(target: unknown, symbol: symbol): string | undefined {
+  if (target === null || (typeof target !== 'object' && typeof target !== 'function')) return undefined;
+  const value = (target as Record<symbol, unknown>)[symbol];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The error for an object made by another copy of cdk8s-init. */
+export function twoCopiesError(owner: string, what: string, otherLocation: string): Error {
+  return new Error(
+    `${owner}: ${what} comes from another copy of cdk8s-init (${otherLocation}); this one is ${LIBRARY_LOCATION}. ` +
+    'Two copies of cdk8s-init are installed and cannot share workloads or steps: make cdk8s-init a peerDependency ' +
+    'of the package that bundles it, then run `npm dedupe`',
+  );
+}
+
+/** The jsii type information of the classes of `target`, nearest first (e.g. `cdk8s-plus-33.Deployment`, …). */
+function rttiChain(target: object): Array<{ fqn: string; version: string }> {
+  const chain = [];
+  for (let p: any = target; p; p = Object.getPrototypeOf(p)) {
+    const rtti = Object.prototype.hasOwnProperty.call(p, 'constructor') ? p.constructor?.[JSII_RTTI] : undefined;
+    if (rtti?.fqn && chain[chain.length - 1]?.fqn !== rtti.fqn) chain.push(rtti);
+  }
+  return chain;
+}
+
+function rttiOf(target: object): { fqn: string; version: string } | undefined {
+  return rttiChain(target)[0];
+}
+
+/**
+ * Throws a clear error unless `target` is a pod-bearing workload of the
+ * cdk8s-plus line (and copy) this library uses: Pod, Deployment, StatefulSet,
+ * Job, CronJob or DaemonSet.
+ */
+export function assertWorkload(owner: string, target: unknown): asserts target is kplus.AbstractPod {
+  if (target instanceof kplus.AbstractPod) return;
+  const chain = typeof target === 'object' && target !== null ? rttiChain(target) : [];
+  // A workload of some cdk8s-plus line: its classes include that line's AbstractPod.
+  const base = chain.find(r => /^cdk8s-plus-\d+\.AbstractPod$/.test(r.fqn));
+  const name = describe(target);
+  if (base) {
+    const line = base.fqn.split('.')[0];
+    const kind = chain[0].fqn.split('.')[1];
+    if (line !== CDK8S_PLUS_LINE) {
+      throw new Error(
+        `${owner}: ${name} is a ${kind} of ${line} ${base.version}; this cdk8s-init supports ${CDK8S_PLUS_LINE} ` +
+        'workloads. Use the same cdk8s-plus line for the app and cdk8s-init',
+      );
+    }
+    throw new Error(
+      `${owner}: ${name} comes from another copy of ${line} than the one cdk8s-init loads ` +
+      `(${require.resolve(CDK8S_PLUS_LINE)}); make ${line} a single dependency of the app (npm dedupe)`,
+    );
+  }
+  throw new Error(
+    `${owner}: ${name} is not a pod-bearing workload; init steps attach to a cdk8s-plus ` +
+    'Pod, Deployment, StatefulSet, Job, CronJob or DaemonSet',
+  );
+}
+
+function describe(target: unknown): string {
+  if (target === null || target === undefined) return String(target);
+  const node = (target as { node?: { path?: string } }).node;
+  const kind = (target as object).constructor?.name ?? typeof target;
+  return node?.path !== undefined ? `"${node.path}" (${kind})` : kind;
+}
