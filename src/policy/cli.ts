@@ -35,8 +35,9 @@ export function main(args: string[], out: (line: string) => void = console.log, 
   let options = true;
   for (const arg of args) {
     if (options && (arg === '-h' || arg === '--help')) {
+      // Usage on stdout, but no check ran: a CI step that only asked for help must not pass.
       out(USAGE);
-      return 0;
+      return 2;
     } else if (options && arg === '--whole-pod') {
       wholePod = true;
     } else if (options && arg === '--') {

@@ -29,9 +29,9 @@ function manifest(harden: boolean): string {
 }
 
 describe('cdk8s-init-policy', () => {
-  test('--help and -h print the usage and exit 0', () => {
+  test('--help and -h print the usage and exit 2 (no check ran)', () => {
     for (const flag of ['--help', '-h']) {
-      expect(run([flag])).toEqual({ code: 0, out: USAGE, err: '' });
+      expect(run([flag])).toEqual({ code: 2, out: USAGE, err: '' });
     }
     expect(USAGE).toMatch(/^usage: cdk8s-init-policy \[--whole-pod\] FILE\.k8s\.yaml\.\.\./);
   });
@@ -70,7 +70,7 @@ describe('cdk8s-init-policy', () => {
       cwd: ROOT, encoding: 'utf8',
     });
     const help = bin('--help');
-    expect([help.status, help.stdout.trim(), help.stderr]).toEqual([0, USAGE, '']);
+    expect([help.status, help.stdout.trim(), help.stderr]).toEqual([2, USAGE, '']);
     const missing = bin('missing.k8s.yaml');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toBe(`cdk8s-init-policy: missing.k8s.yaml: no such file\n${USAGE}\n`);
