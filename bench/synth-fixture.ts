@@ -34,9 +34,10 @@ export function withLibrary(workloads: number): App {
   return app;
 }
 
+// The scripts without comment lines, every `$` doubled so the kubelet's `$(VAR)`/`$$` expansion leaves them intact.
 function script(...names: string[]): string {
   return names.map(n => fs.readFileSync(path.join(__dirname, '..', 'assets', 'shell', n), 'utf8')
-    .split('\n').filter(l => !/^\s*(#.*)?$/.test(l)).join('\n') + '\n').join('');
+    .split('\n').filter(l => !/^\s*(#.*)?$/.test(l)).join('\n') + '\n').join('').replace(/\$/g, '$$$$');
 }
 
 /** Directly with cdk8s-plus: what a user would write by hand for the same manifests. */

@@ -84,7 +84,12 @@ export class WorkloadInit extends Construct {
     const toJson = apiObject.toJson.bind(apiObject);
     apiObject.toJson = () => {
       const json = toJson();
-      return JsonPatch.apply(json, ...this.render(json));
+      const patched = JsonPatch.apply(json, ...this.render(json));
+      // In key order, as cdk8s writes every other field, so the YAML does not depend on who set a field.
+      const parent = valueAt(patched, this.specPath.slice(0, this.specPath.lastIndexOf('/')) || '');
+      const key = this.specPath.slice(this.specPath.lastIndexOf('/') + 1);
+      if (parent?.[key]) parent[key] = sortedKeys(parent[key]);
+      return patched;
     };
   }
 
@@ -315,6 +320,13 @@ export class WorkloadInit extends Construct {
     }
     return [...new Set(errors)];
   }
+}
+
+/** `value` with the keys of every object in it sorted (arrays keep their order). */
+function sortedKeys(value: any): any {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.keys(value).sort().map(k => [k, sortedKeys(value[k])]));
 }
 
 /**
