@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -28,6 +29,8 @@ interface StepEntry {
   readonly container?: kplus.Container;
   /** Whether the container gets the pod's service-account token. */
   apiToken: boolean;
+  /** For a WaitForService container that later waits were merged into: every target it checks. */
+  waitTargets?: string[];
 }
 
 /** A step's need for a pod fsGroup. */
@@ -153,19 +156,24 @@ export class WorkloadInit extends Construct {
     if (this.jobReaders.has(job)) return;
     const workloadNamespace = this.workload.metadata.namespace;
     const jobNamespace = job.metadata.namespace;
-    if (jobNamespace !== undefined && workloadNamespace === undefined) {
+    // With one namespace unknown, the Role, the binding and the script's lookup could end up in different ones.
+    if ((jobNamespace === undefined) !== (workloadNamespace === undefined)) {
+      const [known, unknown] = jobNamespace !== undefined
+        ? [`job ${job.node.path} is in namespace "${jobNamespace}"`, `workload ${this.workload.node.path}`]
+        : [`workload ${this.workload.node.path} is in namespace "${workloadNamespace}"`, `job ${job.node.path}`];
       throw new Error(
-        `${owner}: job ${job.node.path} is in namespace "${jobNamespace}" but workload ${this.workload.node.path} ` +
-        'has no namespace, so its service account cannot be named in the RoleBinding; give the workload (or its chart) a namespace',
+        `${owner}: ${known} but ${unknown} has no namespace, so the RoleBinding cannot name both sides; ` +
+        'give both (or their charts) a namespace, or neither',
       );
     }
     const account = this.serviceAccount();
     this.claimVolumeName(owner, API_TOKEN_VOLUME);
-    const binding = new kplus.RoleBinding(this, `read-${job.node.addr.slice(0, 12)}`, {
-      metadata: { name: suffixedLabel(`${job.name}-reader`, account.name), namespace: jobNamespace },
-      role: jobReaderRole(job),
-    });
-    binding.addSubjects(new NamespacedServiceAccount(this, `subject-${job.node.addr.slice(0, 12)}`, account.name, workloadNamespace));
+    const role = jobReaderRole(job);
+    const binding = jobReaderBinding(role, job, account.name, workloadNamespace);
+    // Applied in order, the account and its access exist before a pod that uses them.
+    const dependencies = [ApiObject.of(role), ApiObject.of(binding)];
+    if (account !== this.workload.serviceAccount) dependencies.push(ApiObject.of(account));
+    ApiObject.of(this.workload).addDependency(...dependencies);
     this.jobReaders.set(job, binding);
   }
 
@@ -202,11 +210,14 @@ export class WorkloadInit extends Construct {
       }
     }
 
-    const previous = this.entries[this.entries.length - 1];
+    // The container of the last init step (steps merged into it have none).
+    const last = this.entries[this.entries.length - 1];
+    const previous = last?.list === 'initContainers' ? this.entries.filter(e => e.container).pop() : undefined;
     if (list === 'initContainers' && previous?.list === 'initContainers' && previous.container && canMerge(previous.step, step)) {
-      // One container checks both steps' targets in parallel: each init container costs start time.
-      const targets = [...new Set([...(previous.step as WaitForService).targets, ...(step as WaitForService).targets].map(t => t.spec))];
-      previous.container.env.addVariable('WAIT_TARGETS', literalEnv(targets.join('\n')));
+      // One container checks all the steps' targets in parallel: each init container costs start time.
+      previous.waitTargets = [...new Set([...previous.waitTargets ?? (previous.step as WaitForService).targets.map(t => t.spec),
+        ...(step as WaitForService).targets.map(t => t.spec)])];
+      previous.container.env.addVariable('WAIT_TARGETS', literalEnv(previous.waitTargets.join('\n')));
       this.entries.push({ step, list, apiToken: false });
       step._notifyAddedTo(this.workload);
       return;
@@ -273,10 +284,21 @@ export class WorkloadInit extends Construct {
       patches.push(spec.volumes ? JsonPatch.add(`${this.specPath}/volumes/-`, API_TOKEN_SOURCE) : JsonPatch.add(`${this.specPath}/volumes`, [API_TOKEN_SOURCE]));
     }
     if (this.account && this.account !== this.workload.serviceAccount) {
+      const set = spec.serviceAccountName;
+      if (set !== undefined && set !== this.account.name) {
+        throw new Error(
+          `workload ${this.workload.node.path}: its manifest sets serviceAccountName "${set}" (a JSON patch), but ` +
+          `${this.jobReaders.size} WaitForJob step(s) need the service account "${this.account.name}"; pass the account as the workload's serviceAccount instead`,
+        );
+      }
       patches.push(JsonPatch.add(`${this.specPath}/serviceAccountName`, this.account.name));
     }
     const fsGroup = this.fsGroups[0]?.group;
-    if (fsGroup !== undefined && this.workload.securityContext.fsGroup === undefined) {
+    const manifestFsGroup = spec.securityContext?.fsGroup;
+    if (fsGroup !== undefined && manifestFsGroup !== undefined && manifestFsGroup !== fsGroup) {
+      throw new Error(`workload ${this.workload.node.path}: its manifest sets fsGroup ${manifestFsGroup}, but ${this.fsGroups[0].by} needs fsGroup ${fsGroup}; a pod has one fsGroup`);
+    }
+    if (fsGroup !== undefined && manifestFsGroup === undefined) {
       const context = spec.securityContext;
       patches.push(context
         ? JsonPatch.add(`${this.specPath}/securityContext/fsGroup`, fsGroup)
@@ -361,6 +383,24 @@ const API_TOKEN_SOURCE = {
 };
 
 /** The Role allowing `get` on one Job, in its namespace: one per Job, however many workloads wait for it. */
+/**
+ * The RoleBinding of the Job's reader Role to one service account: one per
+ * account, however many workloads use that account, named after the Job and a
+ * hash of the account (names in two namespaces may be equal).
+ */
+function jobReaderBinding(role: kplus.Role, job: kplus.Job, account: string, namespace?: string): kplus.RoleBinding {
+  const hash = createHash('sha256').update(`${namespace ?? ''}/${account}`).digest('hex').slice(0, 8);
+  const id = `binding-${hash}`;
+  const existing = role.node.tryFindChild(id);
+  if (existing instanceof kplus.RoleBinding) return existing;
+  const binding = new kplus.RoleBinding(role, id, {
+    metadata: { name: suffixedLabel(`${job.name}-reader`, hash), namespace: job.metadata.namespace },
+    role,
+  });
+  binding.addSubjects(new NamespacedServiceAccount(role, `subject-${hash}`, account, namespace));
+  return binding;
+}
+
 function jobReaderRole(job: kplus.Job): kplus.Role {
   const id = 'cdk8s-init-reader';
   const existing = job.node.tryFindChild(id);

@@ -25,6 +25,15 @@ test('adjacent waits become one container checking every target in parallel', ()
   expect(env(containers[0]).WAIT_TARGETS).toBe('tcp db 5432\ntcp redis 6379');
 });
 
+test('three adjacent waits are one container too', () => {
+  const chart = newChart();
+  const d = new kplus.Deployment(chart, 'web', { containers: [{ name: 'web', image: 'web:1.0' }] });
+  InitSequence.of(d).add(...['a', 'b', 'c'].map(host => new WaitForService(chart, `wait-${host}`, { targets: [WaitTarget.tcp({ host, port: 1 })] })));
+  const containers = initContainersOf(synthValid(chart));
+  expect(containers.map(c => c.name)).toEqual(['wait-a']);
+  expect(env(containers[0]).WAIT_TARGETS).toBe('tcp a 1\ntcp b 1\ntcp c 1');
+});
+
 test('waits with different settings, or a step that asks not to, keep their own containers', () => {
   const chart = newChart();
   const d = new kplus.Deployment(chart, 'web', { containers: [{ name: 'web', image: 'web:1.0' }] });

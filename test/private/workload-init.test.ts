@@ -50,6 +50,14 @@ describe('fsGroup is one per pod', () => {
     expect(podSpecOf(synthValid(chart)[0]).securityContext).toMatchObject({ fsGroup: 2000, fsGroupChangePolicy: 'Always' });
   });
 
+  test('an fsGroup set by a JSON patch of the user that differs: an error at synthesis, not silently replaced', () => {
+    const chart = newChart();
+    const d = new kplus.Deployment(chart, 'db', { containers: [{ name: 'db', image: 'db:1.0' }] });
+    ApiObject.of(d).addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/fsGroup', 1000));
+    InitSequence.of(d).add(new VolumePermissionsInit(chart, 'perm', { volume: new SharedVolume(chart, 'a'), group: 2000 }));
+    expect(() => Testing.synth(chart)).toThrow('workload test/db: its manifest sets fsGroup 1000, but VolumePermissionsInit test/perm needs fsGroup 2000; a pod has one fsGroup');
+  });
+
   test('user with the FS_GROUP strategy is an error, not silently ignored', () => {
     expect(() => new VolumePermissionsInit(newChart(), 'perm', {
       volume: new SharedVolume(newChart(), 'a'), user: 1000, group: 2000, strategy: VolumePermissionStrategy.FS_GROUP,

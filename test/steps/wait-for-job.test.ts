@@ -68,7 +68,7 @@ describe('MigrationJob', () => {
     expect(account.metadata.name).toBe(`${deployment.metadata.name}-init`);
     expect(account.automountServiceAccountToken).toBe(false);
     const binding = objects.find(o => o.kind === 'RoleBinding');
-    expect(binding.metadata.name).toBe(`${migration.job.name}-reader-${account.metadata.name}`);
+    expect(binding.metadata.name).toMatch(new RegExp(`^${migration.job.name}-reader-[0-9a-f]{8}$`));
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account.metadata.name }]);
     const web = podSpecOf(deployment);
@@ -96,7 +96,8 @@ describe('MigrationJob', () => {
     const objects = synthValid(chart);
     expect(objects.filter(o => o.kind === 'ServiceAccount')).toHaveLength(1);
     expect(objects.filter(o => o.kind === 'Role')).toHaveLength(1);
-    expect(objects.filter(o => o.kind === 'RoleBinding').map(o => o.subjects[0].name)).toEqual([sa.name, sa.name]);
+    // One binding per account, however many workloads use it: no duplicate objects.
+    expect(objects.filter(o => o.kind === 'RoleBinding').map(o => o.subjects[0].name)).toEqual([sa.name]);
     const specs = objects.filter(o => o.kind === 'Deployment').map(podSpecOf);
     expect(specs.map(s => [s.serviceAccountName, s.automountServiceAccountToken])).toEqual([[sa.name, false], [sa.name, true]]);
   });
@@ -112,9 +113,28 @@ describe('MigrationJob', () => {
     expect(objects.filter(o => o.kind === 'Role').map(o => o.rules[0].resourceNames)).toEqual([['schema'], ['seed']]);
     expect(objects.filter(o => o.kind === 'RoleBinding').map(o => [o.roleRef.name, o.subjects[0].name]))
       .toEqual([['schema-reader', account[0].metadata.name], ['seed-reader', account[0].metadata.name]]);
+    // Applied in order: the account, Roles and bindings come before the workload that uses them.
+    const kinds = objects.map(o => o.kind);
+    expect(kinds.indexOf('Deployment')).toBeGreaterThan(Math.max(kinds.lastIndexOf('ServiceAccount'), kinds.lastIndexOf('Role'), kinds.lastIndexOf('RoleBinding')));
     const spec = podSpecOf(objects.find(o => o.kind === 'Deployment'));
     expect(spec.volumes.filter((v: any) => v.name === 'cdk8s-init-api-token')).toHaveLength(1);
     expect(spec.initContainers.map((c: any) => c.volumeMounts[0].name)).toEqual(['cdk8s-init-api-token', 'cdk8s-init-api-token']);
+  });
+
+  test('two workloads in different namespaces with same-named accounts get separate bindings', () => {
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'schema', { metadata: { name: 'schema', namespace: 'db' }, containers: [{ name: 'm', image: 'm:1.0' }] });
+    for (const ns of ['shop', 'billing']) {
+      const sa = new kplus.ServiceAccount(chart, `sa-${ns}`, { metadata: { name: 'api', namespace: ns } });
+      const web = new kplus.Deployment(chart, `web-${ns}`, { metadata: { namespace: ns }, serviceAccount: sa, containers: [{ name: 'web', image: 'web:1.0' }] });
+      InitSequence.of(web).add(new WaitForJob(chart, `wait-${ns}`, { job }));
+    }
+    const bindings = synthValid(chart).filter(o => o.kind === 'RoleBinding');
+    expect(bindings.map(b => b.subjects[0])).toEqual([
+      { kind: 'ServiceAccount', name: 'api', namespace: 'shop' },
+      { kind: 'ServiceAccount', name: 'api', namespace: 'billing' },
+    ]);
+    expect(new Set(bindings.map(b => b.metadata.name)).size).toBe(2);
   });
 
   test('a Job in another namespace: the Role and binding live in the Job\'s namespace and name the workload\'s account with its namespace', () => {
@@ -140,6 +160,10 @@ describe('MigrationJob', () => {
     const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'web', image: 'web:1.0' }] });
     expect(() => InitSequence.of(web).add(new WaitForJob(chart, 'wait', { job: elsewhere })))
       .toThrow(/WaitForJob test\/wait: job test\/elsewhere is in namespace "db" but workload test\/web has no namespace/);
+    const here = new kplus.Job(chart, 'here', { containers: [{ name: 'm', image: 'm:1.0' }] });
+    const shop = new kplus.Deployment(chart, 'shop', { metadata: { namespace: 'shop' }, containers: [{ name: 'web', image: 'web:1.0' }] });
+    expect(() => InitSequence.of(shop).add(new WaitForJob(chart, 'wait-here', { job: here })))
+      .toThrow(/WaitForJob test\/wait-here: workload test\/shop is in namespace "shop" but job test\/here has no namespace/);
   });
 });
 
