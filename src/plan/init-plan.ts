@@ -141,7 +141,9 @@ export class InitPlan {
         optOutReason: unmet.length > 0 && unmet.every(f => f.waived) ? waiverReasons(pod.annotations, name).join('; ') : undefined,
       };
     };
-    this.steps = workload.initContainers.map((c, i) => plannedStep(i + 1, c, known.get(c.name), security(c.name)));
+    const model = WorkloadInit.find(workload);
+    // A container that runs merged waits checks every merged step's targets: describe them all.
+    this.steps = workload.initContainers.map((c, i) => plannedStep(i + 1, c, known.get(c.name), security(c.name), model?.describeContainer(c.name)));
     this.appContainers = workload.containers.map(c => c.name);
     this.appReads = [...new Set(workload.containers.flatMap(c => c.mounts.map(m => m.volume.name)))];
     this.unboundedSteps = this.steps.filter(s => s.timeoutSeconds === undefined).map(s => s.name);
@@ -229,7 +231,7 @@ interface Security {
   readonly optOutReason?: string;
 }
 
-function plannedStep(position: number, c: kplus.Container, step: InitStep | undefined, security: Security): PlannedStep {
+function plannedStep(position: number, c: kplus.Container, step: InitStep | undefined, security: Security, described?: string): PlannedStep {
   const mounts = c.mounts;
   const hidden = (m: kplus.VolumeMount) => step?.scratchPath !== undefined && m.path === step.scratchPath;
   const executable = c.command?.[0]?.split('/').pop();
@@ -238,7 +240,7 @@ function plannedStep(position: number, c: kplus.Container, step: InitStep | unde
     name: c.name,
     image: c.image,
     description: step
-      ? step.description ?? ([...c.command ?? [], ...c.args ?? []].join(' ').replace(/\s+/g, ' ').slice(0, 80) || 'runs the image')
+      ? described ?? step.description ?? ([...c.command ?? [], ...c.args ?? []].join(' ').replace(/\s+/g, ' ').slice(0, 80) || 'runs the image')
       : `hand-written init container; runs ${executable ?? 'the image entrypoint'}`,
     handWritten: step === undefined,
     reads: mounts.filter(m => m.readOnly && !hidden(m)).map(m => m.volume.name),

@@ -101,6 +101,15 @@ export class WorkloadInit extends Construct {
     return this.entries.filter(e => e.list === 'initContainers').map(e => e.step);
   }
 
+  /** What the container named `name` does, in words: its step's description and those of the steps merged into it. */
+  public describeContainer(name: string): string | undefined {
+    const index = this.entries.findIndex(e => e.container && e.step.name === name);
+    if (index < 0) return undefined;
+    const merged = this.entries.slice(index + 1).findIndex(e => e.container);
+    const runs = this.entries.slice(index, merged < 0 ? undefined : index + 1 + merged).map(e => e.step.description).filter(d => d);
+    return runs.length > 0 ? runs.join('; ') : undefined;
+  }
+
   /** Adds `step`, after its prerequisites, as the next init container(s) of the workload. */
   public apply(step: InitStep): void {
     for (const before of step.prerequisites) {

@@ -4,7 +4,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  DatabaseConnection, InitSequence, MigrationInit, MigrationSource, MigrationTool, WaitForService, WaitTarget,
+  DatabaseConnection, InitPlan, InitSequence, MigrationInit, MigrationSource, MigrationTool, WaitForService, WaitTarget,
 } from '../../src';
 import { runContainer } from '../util/container';
 import { newChart } from '../util/fixtures';
@@ -75,4 +75,14 @@ test('the merged container really waits for both steps\' targets', async () => {
   } finally {
     await Promise.all([first.close(), second.close()]);
   }
+});
+
+test('the plan describes a merged wait container by every step it runs', () => {
+  const chart = newChart();
+  const d = new kplus.Deployment(chart, 'web', { containers: [{ name: 'web', image: 'web:1.0' }] });
+  InitSequence.of(d).add(
+    new WaitForService(chart, 'wait-db', { targets: [WaitTarget.tcp({ host: 'db', port: 5432 })] }),
+    new WaitForService(chart, 'wait-cache', { targets: [WaitTarget.tcp({ host: 'redis', port: 6379 })] }),
+  );
+  expect(InitPlan.of(d).steps.map(s => [s.name, s.description])).toEqual([['wait-db', 'waits for db:5432; waits for redis:6379']]);
 });
