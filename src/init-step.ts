@@ -2,7 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addSecretKeyValidation, assertSafeEnv } from './private/env';
-import { brand, INIT_STEP_BRAND } from './private/identity';
+import { assertOwn, brand, INIT_STEP_BRAND, SHARED_VOLUME_BRAND } from './private/identity';
 import { assertPinnedImage } from './private/image';
 import { assertAbsolutePath, assertMountPath, assertNoOverlappingMounts } from './private/mount-paths';
 import { assertDns1123Label, suffixedLabel, toDns1123Label } from './private/names';
@@ -279,9 +279,7 @@ export class InitStep extends Construct {
 function assertMounts(owner: string, reads: SharedVolumeMount[], writes: SharedVolumeMount[]): void {
   const all = [...writes, ...reads];
   for (const m of all) {
-    if (!(m.volume instanceof SharedVolume)) {
-      throw new Error(`${owner}: reads/writes take SharedVolume objects; got ${String(m.volume)} at ${JSON.stringify(m.path)}`);
-    }
+    assertOwn(owner, `the volume at ${JSON.stringify(m.path)} in reads/writes`, m.volume, SharedVolume, SHARED_VOLUME_BRAND);
     assertMountPath(owner, m.path);
   }
   for (const r of reads) {

@@ -1,6 +1,7 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { brand, SHARED_VOLUME_BRAND } from './private/identity';
 import { assertMountPath } from './private/mount-paths';
 import { assertDns1123Label, toDns1123Label } from './private/names';
 import { stepOwner } from './private/step-values';
@@ -119,6 +120,7 @@ export class SharedVolume extends Construct {
       if (props.sizeLimit !== undefined) assertSizeLimit(owner, props.sizeLimit);
     }
     super(scope, id);
+    brand(this, SHARED_VOLUME_BRAND);
     this.name = name;
     if (props.volume) {
       this.volume = props.volume;

@@ -143,7 +143,7 @@ describe('InitStep', () => {
       expect(make({ workingDir: 'tmp' })).toThrow('workingDir "tmp" must be absolute');
     });
     test('a non-SharedVolume in writes', () => {
-      expect(make({ writes: [{ volume: {} as any, path: '/x' }] })).toThrow(/reads\/writes take SharedVolume objects/);
+      expect(make({ writes: [{ volume: {} as any, path: '/x' }] })).toThrow(/the volume at "\/x" in reads\/writes must be a SharedVolume; got/);
     });
   });
 });

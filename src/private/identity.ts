@@ -58,6 +58,40 @@ function rttiOf(target: object): { fqn: string; version: string } | undefined {
   return rttiChain(target)[0];
 }
 
+/** Brand of `SharedVolume` objects. */
+export const SHARED_VOLUME_BRAND = Symbol.for('cdk8s-init.SharedVolume');
+
+/** Brand of `ConfigSource` objects. */
+export const CONFIG_SOURCE_BRAND = Symbol.for('cdk8s-init.ConfigSource');
+
+/**
+ * Throws unless `target` is an instance of this copy's `type`: naming a second
+ * copy of cdk8s-init when the object carries `symbol` from another one.
+ */
+export function assertOwn(owner: string, what: string, target: unknown, type: Function, symbol: symbol): void {
+  if (target instanceof type) return;
+  const other = brandOf(target, symbol);
+  if (other) throw twoCopiesError(owner, what, other);
+  throw new Error(`${owner}: ${what} must be a ${type.name}; got ${String(target)}`);
+}
+
+/**
+ * Throws unless `target` is a Job of the cdk8s-plus line (and copy) this
+ * library uses, naming the line of a Job from another one.
+ */
+export function assertJob(owner: string, target: unknown): asserts target is kplus.Job {
+  if (target instanceof kplus.Job) return;
+  const chain = typeof target === 'object' && target !== null ? rttiChain(target) : [];
+  const job = chain.find(r => /^cdk8s-plus-\d+\.Job$/.test(r.fqn));
+  if (job) {
+    const line = job.fqn.split('.')[0];
+    throw new Error(line !== CDK8S_PLUS_LINE
+      ? `${owner}: job ${describe(target)} is a Job of ${line} ${job.version}; this cdk8s-init supports ${CDK8S_PLUS_LINE}. Use the same cdk8s-plus line for the app and cdk8s-init`
+      : `${owner}: job ${describe(target)} comes from another copy of ${line} than the one cdk8s-init loads; make ${line} a single dependency of the app (npm dedupe)`);
+  }
+  throw new Error(`${owner}: job must be a cdk8s-plus Job; got ${describe(target)}`);
+}
+
 /**
  * Throws a clear error unless `target` is a pod-bearing workload of the
  * cdk8s-plus line (and copy) this library uses: Pod, Deployment, StatefulSet,

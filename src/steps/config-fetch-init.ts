@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ConfigSource } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
 import { addSecretKeyValidation } from '../private/env';
+import { assertOwn, CONFIG_SOURCE_BRAND, SHARED_VOLUME_BRAND } from '../private/identity';
 import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner, timeoutSeconds } from '../private/step-values';
 import { SharedVolume } from '../shared-volume';
@@ -68,8 +69,8 @@ export class ConfigFetchInit extends InitStep {
   constructor(scope: Construct, id: string, props: ConfigFetchInitProps) {
     const timeout = props.timeout ?? Duration.minutes(2);
     const owner = stepOwner('ConfigFetchInit', scope, id);
-    if (!(props.source instanceof ConfigSource)) throw new Error(`${owner}: source must be a ConfigSource`);
-    if (!(props.volume instanceof SharedVolume)) throw new Error(`${owner}: volume must be a SharedVolume`);
+    assertOwn(owner, 'source', props.source, ConfigSource, CONFIG_SOURCE_BRAND);
+    assertOwn(owner, 'volume', props.volume, SharedVolume, SHARED_VOLUME_BRAND);
     const timeoutS = timeoutSeconds(owner, 'timeout', timeout);
     const attemptS = timeoutSeconds(owner, 'attemptTimeout', props.attemptTimeout ?? Duration.seconds(60));
     const bound = props.source._bind(owner);

@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { normalizeUrl } from '../private/endpoint';
 import { assertScriptVariables, assertSecretKey } from '../private/env';
+import { brand, CONFIG_SOURCE_BRAND } from '../private/identity';
 import * as images from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
 import { assertDistinctOutputs, assertRelativePath, fileModeString } from '../private/mount-paths';
@@ -293,7 +294,9 @@ export class ConfigSource {
     return new ConfigSource(owner => bindTemplate(owner, options));
   }
 
-  private constructor(private readonly binder: (owner: string) => BoundConfigSource) {}
+  private constructor(private readonly binder: (owner: string) => BoundConfigSource) {
+    brand(this, CONFIG_SOURCE_BRAND);
+  }
 
   /**
    * Validates the source for the step `owner` and resolves it.

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
+import { assertJob } from '../private/identity';
 import { CURL_IMAGE } from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner, timeoutSeconds } from '../private/step-values';
@@ -55,9 +56,7 @@ export class WaitForJob extends InitStep {
     const owner = stepOwner('WaitForJob', scope, id);
     const timeout = props.timeout ?? Duration.minutes(10);
     const job = props.job;
-    if (!(job instanceof kplus.Job)) {
-      throw new Error(`${owner}: job must be a cdk8s-plus Job; got ${String(job)}`);
-    }
+    assertJob(owner, job);
     if (job.ttlAfterFinished !== undefined) {
       throw new Error(
         `${owner}: job ${job.node.path} has ttlAfterFinished ${job.ttlAfterFinished.toHumanString()}; once it is removed, ` +

@@ -6,8 +6,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { InitSequence } from '../../src';
+import { InitSequence, WaitForJob } from '../../src';
 import { assertWorkload, CDK8S_PLUS_LINE } from '../../src/private/identity';
 import { newChart } from '../util/fixtures';
 
@@ -27,6 +28,13 @@ test('a workload of another cdk8s-plus line: the error names that line and the s
   expect(() => assertWorkload('InitSequence.of', new Deployment33()))
     .toThrow('InitSequence.of: "app/web" (Deployment33) is a Deployment of cdk8s-plus-33 2.4.10; this cdk8s-init supports cdk8s-plus-27 workloads');
   expect(() => InitSequence.of(new Deployment33() as any)).toThrow(/is a Deployment of cdk8s-plus-33 2\.4\.10; this cdk8s-init supports cdk8s-plus-27/);
+});
+
+test('a Job of another cdk8s-plus line given to WaitForJob: the error names that line', () => {
+  class Job33 { public readonly node = { path: 'app/schema' }; public readonly ttlAfterFinished?: Duration; }
+  (Job33 as any)[RTTI] = { fqn: 'cdk8s-plus-33.Job', version: '2.4.10' };
+  expect(() => new WaitForJob(newChart(), 'wait', { job: new Job33() as any }))
+    .toThrow('WaitForJob test/wait: job "app/schema" (Job33) is a Job of cdk8s-plus-33 2.4.10; this cdk8s-init supports cdk8s-plus-27');
 });
 
 test('a non-workload of the same line is still "not a pod-bearing workload"', () => {
@@ -58,8 +66,11 @@ describe('two copies of cdk8s-init in one app', () => {
     }
     fs.writeFileSync(path.join(team, 'package.json'), JSON.stringify({ name: 'team-pattern', version: '1.0.0', main: 'index.js' }));
     fs.writeFileSync(path.join(team, 'index.js'), `
-      const { WaitForService, WaitTarget } = require('cdk8s-init');
+      const { ConfigFetchInit, ConfigSource, WaitForService, WaitTarget } = require('cdk8s-init');
       exports.waitForDb = (scope) => new WaitForService(scope, 'wait-for-db', { targets: [WaitTarget.tcp({ host: 'db', port: 5432 })] });
+      exports.fetchInto = (scope, volume) => new ConfigFetchInit(scope, 'fetch', {
+        volume, source: ConfigSource.http({ files: [{ url: 'https://config.example.com/a.json', path: 'a.json' }] }),
+      });
     `);
   });
 
@@ -69,8 +80,8 @@ describe('two copies of cdk8s-init in one app', () => {
     fs.writeFileSync(path.join(app, 'main.js'), `
       const { App, Chart } = require('cdk8s');
       const kplus = require('cdk8s-plus-27');
-      const { InitSequence } = require('cdk8s-init');
-      const { waitForDb } = require('team-pattern');
+      const { InitSequence, SharedVolume } = require('cdk8s-init');
+      const { fetchInto, waitForDb } = require('team-pattern');
       const chart = new Chart(new App(), 'app');
       const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'web', image: 'web:1.0' }] });
       try { ${body}; console.log('ok'); } catch (e) { console.log(e.message); process.exitCode = 1; }
@@ -93,6 +104,11 @@ describe('two copies of cdk8s-init in one app', () => {
   test('adding the team copy\'s step to the app copy\'s sequence fails, saying two copies are installed', () => {
     const out = run('InitSequence.of(web).add(waitForDb(chart))');
     expect(out).toMatch(/^InitSequence app\/web\/InitSequence: step app\/wait-for-db comes from another copy of cdk8s-init \(.*team-pattern\/node_modules\/cdk8s-init\); this one is .*two-copies-[^/]+\/node_modules\/cdk8s-init\. Two copies of cdk8s-init are installed/);
+  });
+
+  test('the app copy\'s SharedVolume given to the team copy\'s step: the error says two copies are installed', () => {
+    const out = run("fetchInto(chart, new SharedVolume(chart, 'config'))");
+    expect(out).toMatch(/^ConfigFetchInit app\/fetch: volume comes from another copy of cdk8s-init .*Two copies of cdk8s-init are installed/);
   });
 
   test('the team copy attaching to a workload the app copy already manages fails the same way', () => {
