@@ -38,7 +38,7 @@ main() {
     write_var "$name"
     count=$(( count + 1 ))
   done
-  chmod "$ENVFILE_MODE" "$tmp" && mv -f "$tmp" "$dest" || { rm -f "$tmp"; fail "cannot install $dest"; }
+  install_file "$tmp" "$dest" "$ENVFILE_MODE" || { rm -f "$tmp"; fail "cannot install $dest"; }
   log "wrote $count variable(s) to $ENVFILE_PATH"
 }
 

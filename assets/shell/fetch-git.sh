@@ -30,14 +30,7 @@ git_fetch() {
     *"fatal: repository '"*"' not found"*|*"does not appear to be a git repository"*)
       err="repository $GIT_REPOSITORY not found"; return 2 ;;
   esac
-  err=$(last_line "$out")
-  # timeout: 124 (coreutils), 143 (busybox, which kills with SIGTERM).
-  if [ "$_rc" -eq 124 ] || [ "$_rc" -eq 143 ]; then
-    err_timed_out=1
-    [ -n "$err" ] || err="git fetch timed out after ${attempt_s}s"
-  fi
-  [ -n "$err" ] || err="git fetch failed with status $_rc"
-  return 1
+  tool_failed "git fetch"
 }
 
 main() {
@@ -53,11 +46,7 @@ main() {
   # git needs a HOME; the root filesystem is read-only.
   export HOME="$scratch" GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
   git init --quiet "$repo" || abort "git init failed"
-  retry "$GIT_REPOSITORY@$GIT_REF" git_fetch
-  case $? in
-    1) abort "git fetch failed: $err (gave up after ${FETCH_TIMEOUT}s)" ;;
-    2) abort "git fetch failed: $err" ;;
-  esac
+  fetch_retry "git fetch failed" "$GIT_REPOSITORY@$GIT_REF" git_fetch
   git -C "$repo" -c advice.detachedHead=false checkout --quiet FETCH_HEAD || abort "git checkout of $GIT_REF failed"
   revision=$(git -C "$repo" rev-parse HEAD)
   if [ "$is_commit" = 1 ] && [ "$revision" != "$GIT_REF" ]; then

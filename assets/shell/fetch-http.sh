@@ -80,11 +80,7 @@ fetch() {
   fi
   new_scratch "$dest" || fail "cannot create the directory of $path"
   named_origin=$(origin "$url")
-  retry "$path" download "$url"
-  case $? in
-    1) abort "failed to fetch $path: $err (gave up after ${FETCH_TIMEOUT}s)" ;;
-    2) abort "failed to fetch $path: $err" ;;
-  esac
+  fetch_retry "failed to fetch $path" "$path" download "$url"
   if [ "$sha" != "-" ]; then
     actual=$(sha256_of "$scratch/body")
     if [ "$actual" != "$sha" ]; then

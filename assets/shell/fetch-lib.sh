@@ -29,11 +29,29 @@ abort() {
   fail "$*"
 }
 
-# install_file TMP DEST MODE: sets the mode, then renames into place, so readers
-# see either the old file or the whole new one, never a partial file.
-install_file() {
-  chmod "$3" "$1" || return 1
-  mv -f "$1" "$2"
+# fetch_retry WHAT LABEL FUNCTION ARGS...: lib.sh's retry; when it fails, the
+# step fails with "WHAT: error", saying when it gave up on a transient one.
+fetch_retry() {
+  _what=$1; shift
+  retry "$@"
+  case $? in
+    1) abort "$_what: $err (gave up after ${FETCH_TIMEOUT}s)" ;;
+    2) abort "$_what: $err" ;;
+  esac
+}
+
+# tool_failed NAME: after a tool run as `out=$(timeout "$attempt_s" …)` with status
+# $_rc failed, sets $err to its last line (else what happened) and returns 1:
+# transient, for retry. 124 (coreutils) or 143 (busybox, which kills with SIGTERM)
+# means `timeout` cut it.
+tool_failed() {
+  err=$(last_line "$out")
+  if [ "$_rc" -eq 124 ] || [ "$_rc" -eq 143 ]; then
+    err_timed_out=1
+    [ -n "$err" ] || err="$1 timed out after ${attempt_s}s"
+  fi
+  [ -n "$err" ] || err="$1 failed with status $_rc"
+  return 1
 }
 
 # replace_dir NEW DEST: puts directory NEW at DEST, removing what was there. The

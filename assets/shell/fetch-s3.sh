@@ -29,17 +29,11 @@ s3_copy() {
     esac
     return 0
   fi
-  err=$(last_line "$out")
+  tool_failed "aws s3"
   case "$out" in
     *"(404)"*|*NoSuchKey*|*NoSuchBucket*|*"does not exist"*) return 2 ;;
     *AccessDenied*|*"(403)"*|*InvalidAccessKeyId*|*SignatureDoesNotMatch*) return 2 ;;
   esac
-  # timeout: 124 (coreutils), 143 (busybox, which kills with SIGTERM).
-  if [ "$_rc" -eq 124 ] || [ "$_rc" -eq 143 ]; then
-    err_timed_out=1
-    [ -n "$err" ] || err="aws s3 timed out after ${attempt_s}s"
-  fi
-  [ -n "$err" ] || err="aws s3 failed with status $_rc"
   return 1
 }
 
@@ -49,11 +43,7 @@ main() {
   # The AWS CLI writes a cache under HOME; the root filesystem is read-only.
   export HOME="$scratch/home" AWS_PAGER=""
   mkdir "$HOME" || abort "cannot write to $FETCH_DEST"
-  retry "$S3_URI" s3_copy
-  case $? in
-    1) abort "failed to fetch $S3_URI: $err (gave up after ${FETCH_TIMEOUT}s)" ;;
-    2) abort "failed to fetch $S3_URI: $err" ;;
-  esac
+  fetch_retry "failed to fetch $S3_URI" "$S3_URI" s3_copy
   case "$S3_URI" in
     */) replace_dir "$scratch/data" "$dest" || abort "cannot install $S3_PATH" ;;
     *) install_file "$scratch/data" "$dest" "$S3_MODE" || abort "cannot install $S3_PATH" ;;

@@ -116,6 +116,13 @@ retry_log() {
   log "$1: $2; retrying"
 }
 
+# install_file TMP DEST MODE: sets the mode, then renames into place, so readers
+# see either the old file or the whole new one, never a partial file.
+install_file() {
+  chmod "$3" "$1" || return 1
+  mv -f "$1" "$2"
+}
+
 # each_line TEXT FUNCTION: calls FUNCTION once per line of TEXT, with the line's
 # space-separated fields as arguments. Globbing is off, so fields are literal.
 each_line() {
