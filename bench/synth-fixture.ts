@@ -9,6 +9,7 @@ import { ApiObject, App, Chart, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ConfigFetchInit, ConfigSource, EnvFileInit, InitSequence, InitStep, SharedVolume, WaitForService, WaitTarget } from '../src';
+import { kubeletLiteral } from '../src/private/kubelet-literal';
 
 const BUSYBOX = 'busybox:1.36.1';
 const CONFIG_URL = 'https://config.example.com/app.yaml';
@@ -36,8 +37,8 @@ export function withLibrary(workloads: number): App {
 
 // The scripts without comment lines, every `$` doubled so the kubelet's `$(VAR)`/`$$` expansion leaves them intact.
 function script(...names: string[]): string {
-  return names.map(n => fs.readFileSync(path.join(__dirname, '..', 'assets', 'shell', n), 'utf8')
-    .split('\n').filter(l => !/^\s*(#.*)?$/.test(l)).join('\n') + '\n').join('').replace(/\$/g, '$$$$');
+  return kubeletLiteral(names.map(n => fs.readFileSync(path.join(__dirname, '..', 'assets', 'shell', n), 'utf8')
+    .split('\n').filter(l => !/^\s*(#.*)?$/.test(l)).join('\n') + '\n').join(''));
 }
 
 /** Directly with cdk8s-plus: what a user would write by hand for the same manifests. */

@@ -1,8 +1,8 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { assertWorkload } from './private/identity';
-import { podSpecPath, valueAt } from './private/pod-spec-path';
+import { hardeningPatches, podSpecPath, valueAt } from './private/pod-spec-path';
 
 /**
  * Options for hardening app containers.
@@ -48,12 +48,7 @@ export class AppContainerHardening {
       const add = [...assertRestrictable(owner, c)];
       if (options.netBindService && !add.includes('NET_BIND_SERVICE')) add.push('NET_BIND_SERVICE');
       const at = `${spec}/containers/${i}`;
-      return [
-        // A container someone else inserted before this one fails synthesis instead of being hardened in its place.
-        JsonPatch.test(`${at}/name`, c.name),
-        JsonPatch.add(`${at}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
-        JsonPatch.add(`${at}/securityContext/capabilities`, add.length > 0 ? { drop: ['ALL'], add } : { drop: ['ALL'] }),
-      ];
+      return hardeningPatches(at, c.name, add);
     });
     ApiObject.of(workload).addJsonPatch(...patches);
     if (!workload.node.tryFindChild(CHILD_ID)) new HardeningCheck(workload, spec);

@@ -130,7 +130,8 @@ export class InitPlan {
     const kind = workload.constructor.name;
     const namespace = workload.metadata.namespace;
     this.workload = `${kind} ${namespace ? `${namespace}/` : ''}${workload.name}`;
-    const known = new Map<string, InitStep>(WorkloadInit.find(workload)?.steps.map(s => [s.name, s]) ?? []);
+    const model = WorkloadInit.find(workload);
+    const known = new Map<string, InitStep>(model?.steps.map(s => [s.name, s]) ?? []);
     // Security as synthesized: what the library adds at synthesis and others' patches included.
     const pod = podOf(ApiObject.of(workload).toJson())!;
     const findings = checkPod(pod, false);
@@ -141,7 +142,6 @@ export class InitPlan {
         optOutReason: unmet.length > 0 && unmet.every(f => f.waived) ? waiverReasons(pod.annotations, name).join('; ') : undefined,
       };
     };
-    const model = WorkloadInit.find(workload);
     // A container that runs merged waits checks every merged step's targets: describe them all.
     this.steps = workload.initContainers.map((c, i) => plannedStep(i + 1, c, known.get(c.name), security(c.name), model?.describeContainer(c.name)));
     this.appContainers = workload.containers.map(c => c.name);

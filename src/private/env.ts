@@ -91,18 +91,14 @@ export function assertScriptVariables(owner: string, what: string, names: string
   }
 }
 
-const SECRET_KEY_VALIDATION = Symbol.for('cdk8s-init.secret-key-validation');
 
 /**
  * Adds a synth-time check to `construct`: each `secretKeyRef` of `env()` that
  * names a Secret defined in the construct's chart with known data must name
  * one of its keys (unless `optional`). A Secret defined without any data is
- * taken as filled elsewhere and not checked. Adding it twice checks once.
+ * taken as filled elsewhere and not checked.
  */
 export function addSecretKeyValidation(construct: Construct, env: () => { [name: string]: kplus.EnvValue }): void {
-  const holder = construct as unknown as { [SECRET_KEY_VALIDATION]?: boolean };
-  if (holder[SECRET_KEY_VALIDATION]) return;
-  holder[SECRET_KEY_VALIDATION] = true;
   construct.node.addValidation({ validate: () => missingSecretKeys(construct, env()) });
 }
 

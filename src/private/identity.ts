@@ -10,7 +10,7 @@ import * as kplus from 'cdk8s-plus-27';
  */
 
 /** Where this copy of cdk8s-init is installed: the value of every brand it sets. */
-export const LIBRARY_LOCATION = path.resolve(__dirname, '..', '..');
+const LIBRARY_LOCATION = path.resolve(__dirname, '..', '..');
 
 /** Brand of `InitStep` objects. */
 export const INIT_STEP_BRAND = Symbol.for('cdk8s-init.InitStep');
@@ -21,7 +21,7 @@ export const WORKLOAD_INIT_BRAND = Symbol.for('cdk8s-init.WorkloadInit');
 const JSII_RTTI = Symbol.for('jsii.rtti');
 
 /** The cdk8s-plus line this copy of the library is built for, e.g. "cdk8s-plus-27". */
-export const CDK8S_PLUS_LINE = rttiOf(kplus.AbstractPod.prototype)?.fqn.split('.')[0] ?? 'cdk8s-plus-27';
+export const CDK8S_PLUS_LINE = rttiChain(kplus.AbstractPod.prototype)[0]?.fqn.split('.')[0] ?? 'cdk8s-plus-27';
 
 /** Marks `target` as made by this copy of the library. */
 export function brand(target: object, symbol: symbol): void {
@@ -54,10 +54,6 @@ function rttiChain(target: object): Array<{ fqn: string; version: string }> {
   return chain;
 }
 
-function rttiOf(target: object): { fqn: string; version: string } | undefined {
-  return rttiChain(target)[0];
-}
-
 /** Brand of `SharedVolume` objects. */
 export const SHARED_VOLUME_BRAND = Symbol.for('cdk8s-init.SharedVolume');
 
@@ -65,14 +61,16 @@ export const SHARED_VOLUME_BRAND = Symbol.for('cdk8s-init.SharedVolume');
 export const CONFIG_SOURCE_BRAND = Symbol.for('cdk8s-init.ConfigSource');
 
 /**
- * Throws unless `target` is an instance of this copy's `type`: naming a second
- * copy of cdk8s-init when the object carries `symbol` from another one.
+ * Throws unless `target` is an instance of this copy's `type`: the two-copies
+ * error when another copy of cdk8s-init made it (it carries `symbol`), else
+ * "<what> must be <expected>".
  */
-export function assertOwn(owner: string, what: string, target: unknown, type: Function, symbol: symbol): void {
+export function assertOwn(owner: string, what: string, target: unknown, type: Function, symbol: symbol, expected = `a ${type.name}`): void {
   if (target instanceof type) return;
   const other = brandOf(target, symbol);
   if (other) throw twoCopiesError(owner, what, other);
-  throw new Error(`${owner}: ${what} must be a ${type.name}; got ${String(target)}`);
+  const got = target === null || typeof target !== 'object' ? String(target) : target.constructor?.name ?? 'an object';
+  throw new Error(`${owner}: ${what} must be ${expected}; got ${got}`);
 }
 
 /**
@@ -81,15 +79,8 @@ export function assertOwn(owner: string, what: string, target: unknown, type: Fu
  */
 export function assertJob(owner: string, target: unknown): asserts target is kplus.Job {
   if (target instanceof kplus.Job) return;
-  const chain = typeof target === 'object' && target !== null ? rttiChain(target) : [];
-  const job = chain.find(r => /^cdk8s-plus-\d+\.Job$/.test(r.fqn));
-  if (job) {
-    const line = job.fqn.split('.')[0];
-    throw new Error(line !== CDK8S_PLUS_LINE
-      ? `${owner}: job ${describe(target)} is a Job of ${line} ${job.version}; this cdk8s-init supports ${CDK8S_PLUS_LINE}. Use the same cdk8s-plus line for the app and cdk8s-init`
-      : `${owner}: job ${describe(target)} comes from another copy of ${line} than the one cdk8s-init loads; make ${line} a single dependency of the app (npm dedupe)`);
-  }
-  throw new Error(`${owner}: job must be a cdk8s-plus Job; got ${describe(target)}`);
+  throw otherCdk8sPlusError(owner, `job ${describe(target)}`, target, 'Job', CDK8S_PLUS_LINE)
+    ?? new Error(`${owner}: job must be a cdk8s-plus Job; got ${describe(target)}`);
 }
 
 /**
@@ -99,28 +90,29 @@ export function assertJob(owner: string, target: unknown): asserts target is kpl
  */
 export function assertWorkload(owner: string, target: unknown): asserts target is kplus.AbstractPod {
   if (target instanceof kplus.AbstractPod) return;
-  const chain = typeof target === 'object' && target !== null ? rttiChain(target) : [];
   // A workload of some cdk8s-plus line: its classes include that line's AbstractPod.
-  const base = chain.find(r => /^cdk8s-plus-\d+\.AbstractPod$/.test(r.fqn));
-  const name = describe(target);
-  if (base) {
-    const line = base.fqn.split('.')[0];
-    const kind = chain[0].fqn.split('.')[1];
-    if (line !== CDK8S_PLUS_LINE) {
-      throw new Error(
-        `${owner}: ${name} is a ${kind} of ${line} ${base.version}; this cdk8s-init supports ${CDK8S_PLUS_LINE} ` +
-        'workloads. Use the same cdk8s-plus line for the app and cdk8s-init',
-      );
-    }
-    throw new Error(
-      `${owner}: ${name} comes from another copy of ${line} than the one cdk8s-init loads ` +
-      `(${require.resolve(CDK8S_PLUS_LINE)}); make ${line} a single dependency of the app (npm dedupe)`,
+  throw otherCdk8sPlusError(owner, describe(target), target, 'AbstractPod', `${CDK8S_PLUS_LINE} workloads`)
+    ?? new Error(
+      `${owner}: ${describe(target)} is not a pod-bearing workload; init steps attach to a cdk8s-plus ` +
+      'Pod, Deployment, StatefulSet, Job, CronJob or DaemonSet',
     );
-  }
-  throw new Error(
-    `${owner}: ${name} is not a pod-bearing workload; init steps attach to a cdk8s-plus ` +
-    'Pod, Deployment, StatefulSet, Job, CronJob or DaemonSet',
-  );
+}
+
+/**
+ * When `target` is an instance of `base` (e.g. "Job") of a cdk8s-plus line or
+ * copy other than this library's: the error naming that line, or the copy.
+ */
+function otherCdk8sPlusError(owner: string, subject: string, target: unknown, base: string, supported: string): Error | undefined {
+  const chain = typeof target === 'object' && target !== null ? rttiChain(target) : [];
+  const match = chain.find(r => new RegExp(`^cdk8s-plus-\\d+\\.${base}$`).test(r.fqn));
+  if (!match) return undefined;
+  const line = match.fqn.split('.')[0];
+  const kind = chain[0].fqn.split('.')[1];
+  return new Error(line !== CDK8S_PLUS_LINE
+    ? `${owner}: ${subject} is a ${kind} of ${line} ${match.version}; this cdk8s-init supports ${supported}. ` +
+      'Use the same cdk8s-plus line for the app and cdk8s-init'
+    : `${owner}: ${subject} comes from another copy of ${line} than the one cdk8s-init loads ` +
+      `(${require.resolve(CDK8S_PLUS_LINE)}); make ${line} a single dependency of the app (npm dedupe)`);
 }
 
 function describe(target: unknown): string {

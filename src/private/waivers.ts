@@ -12,7 +12,7 @@ import type { StepSecurity } from '../step-security';
  * key is a valid annotation key. `<item>` narrows a rule to one thing, e.g.
  * `capabilities.CHOWN`; a waiver of the bare rule covers all its items.
  */
-export const WAIVER_DOMAIN = 'waivers.cdk8s-init.io';
+const WAIVER_DOMAIN = 'waivers.cdk8s-init.io';
 
 const NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 

@@ -6,7 +6,7 @@ import { brand, brandOf, twoCopiesError, WORKLOAD_INIT_BRAND } from './identity'
 import { literalEnv } from './kubelet-literal';
 import { pathsOverlap } from './mount-paths';
 import { suffixedLabel, truncationNote } from './names';
-import { podSpecPath, valueAt } from './pod-spec-path';
+import { hardeningPatches, podSpecPath, valueAt } from './pod-spec-path';
 import { waiverAnnotations } from './waivers';
 import type { InitStep } from '../init-step';
 import { SharedVolume } from '../shared-volume';
@@ -16,10 +16,10 @@ import { WaitForService } from '../steps/wait-for-service';
 const CHILD_ID = 'cdk8s-init';
 
 /** The projected volume that gives a step (and only that step) the pod's service-account token. */
-export const API_TOKEN_VOLUME = 'cdk8s-init-api-token';
+const API_TOKEN_VOLUME = 'cdk8s-init-api-token';
 
 /** Where in-cluster clients look for the token, CA and namespace. */
-export const API_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+const API_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** One step's container in the workload. */
 interface StepEntry {
@@ -276,11 +276,8 @@ export class WorkloadInit extends Construct {
       const at = `${this.specPath}/${entry.list}/${index}`;
       const added = entry.step.security.addedCapabilities;
       patches.push(
-        // A container someone else put at this index fails synthesis instead of being hardened.
-        JsonPatch.test(`${at}/name`, entry.step.name),
+        ...hardeningPatches(at, entry.step.name, added),
         JsonPatch.add(`${at}/terminationMessagePolicy`, 'FallbackToLogsOnError'),
-        JsonPatch.add(`${at}/securityContext/seccompProfile`, { type: 'RuntimeDefault' }),
-        JsonPatch.add(`${at}/securityContext/capabilities`, added.length > 0 ? { drop: ['ALL'], add: added } : { drop: ['ALL'] }),
       );
       if (entry.apiToken) {
         const mount = { name: API_TOKEN_VOLUME, mountPath: API_TOKEN_PATH, readOnly: true };
@@ -354,7 +351,7 @@ export class WorkloadInit extends Construct {
 }
 
 /** `value` with the keys of every object in it sorted (arrays keep their order). */
-function sortedKeys(value: any): any {
+export function sortedKeys(value: any): any {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.keys(value).sort().map(k => [k, sortedKeys(value[k])]));

@@ -2,7 +2,6 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ConfigSource } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
-import { addSecretKeyValidation } from '../private/env';
 import { assertOwn, CONFIG_SOURCE_BRAND, SHARED_VOLUME_BRAND } from '../private/identity';
 import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner, timeoutSeconds } from '../private/step-values';
@@ -90,6 +89,5 @@ export class ConfigFetchInit extends InitStep {
       description: `${bound.description} into ${props.volume.name}`,
     });
     this.outputs = bound.outputs;
-    addSecretKeyValidation(this, () => this.env);
   }
 }

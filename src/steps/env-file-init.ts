@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
-import { addSecretKeyValidation, assertScriptVariables } from '../private/env';
+import { assertScriptVariables } from '../private/env';
 import { BUSYBOX_IMAGE } from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
 import { assertRelativePath, fileModeString } from '../private/mount-paths';
@@ -91,6 +91,5 @@ export class EnvFileInit extends InitStep {
       description: `writes ${names.join(', ')} to ${props.volume.name}/${path}`,
     });
     this.path = path;
-    addSecretKeyValidation(this, () => this.env);
   }
 }

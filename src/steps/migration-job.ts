@@ -6,11 +6,10 @@ import { MigrationInit, MigrationInitProps } from './migration-init';
 import { WaitForJob } from './wait-for-job';
 import { InitSequence } from '../init-sequence';
 import { InitStep, InitStepOptions } from '../init-step';
-import { INIT_STEP_BRAND } from '../private/identity';
-import { assertOwn } from '../private/migration-brands';
+import { assertOwn, INIT_STEP_BRAND } from '../private/identity';
 import { suffixedLabel, toDns1123Label } from '../private/names';
 import { stepOwner } from '../private/step-values';
-import { WorkloadInit } from '../private/workload-init';
+import { sortedKeys, WorkloadInit } from '../private/workload-init';
 
 /**
  * Properties of a `MigrationJob`.
@@ -218,7 +217,5 @@ class NameToken {
 
 /** JSON with object keys sorted, so equal content hashes equally whatever the insertion order. */
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v)
-    ? Object.fromEntries(Object.keys(v).sort().map(k => [k, v[k]]))
-    : v));
+  return JSON.stringify(sortedKeys(value));
 }

@@ -64,17 +64,19 @@ export class WaitForJob extends InitStep {
       );
     }
     const namespace = job.metadata.namespace;
+    // Read once: a MigrationJob's name renders its Job to hash it.
+    const jobName = job.name;
     super(scope, id, {
       ...props,
       image: props.image ?? CURL_IMAGE,
       command: shellCommand('lib.sh', 'wait-for-job.sh'),
       env: {
-        JOB_NAME: literalEnv(job.name),
+        JOB_NAME: literalEnv(jobName),
         ...namespace ? { JOB_NAMESPACE: literalEnv(namespace) } : {},
         WAIT_TIMEOUT: literalEnv(String(timeoutSeconds(owner, 'timeout', timeout))),
       },
       timeout,
-      description: `waits for job ${job.name} to complete`,
+      description: `waits for job ${jobName} to complete`,
     });
     this.job = job;
   }
