@@ -151,6 +151,11 @@ export class WorkloadInit extends Construct {
     this.fsGroups.push({ group, by: owner });
   }
 
+  /** The fsGroup a step needs for the pod (see `requireFsGroup`), if any needs one so far. */
+  public get requiredFsGroup(): number | undefined {
+    return this.fsGroups[0]?.group;
+  }
+
   /**
    * Lets `step` read `job` from the Kubernetes API: the workload's service
    * account (one per workload, created if it has none) is bound, in the Job's

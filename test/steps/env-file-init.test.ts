@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { EnvFileFormat, EnvFileInit, EnvFileInitProps, InitSequence, SharedVolume } from '../../src';
+import { EnvFileFormat, EnvFileInit, EnvFileInitProps, InitSequence, SharedVolume, VolumePermissionsInit } from '../../src';
 import { BusyboxBuild, emptyDir, forEachBusybox, runContainer, runScript } from '../util/container';
 import { newChart } from '../util/fixtures';
-import { initContainersOf, synthValid } from '../util/manifest';
+import { initContainersOf, podSpecOf, synthValid } from '../util/manifest';
 
 const tricky = {
   QUOTES: 'it\'s "quoted"',
@@ -19,11 +20,18 @@ const tricky = {
 /** Secret and Downward API values, as the kubelet resolves them. */
 const resolved = { MULTILINE: tricky.MULTILINE, POD_IP: '10.1.2.3' };
 
+/** A Deployment whose app container runs as 1000:1000 and reads `volume`. */
+function appReading(chart: Chart, volume: SharedVolume): kplus.Deployment {
+  const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0', securityContext: { user: 1000, group: 1000 } }] });
+  volume.mount(d.containers[0], '/etc/app');
+  return d;
+}
+
 function envFileContainer(props: Partial<EnvFileInitProps> = {}) {
   const chart = newChart();
   const secret = new kplus.Secret(chart, 'app-secrets', {});
   const out = new SharedVolume(chart, 'config');
-  const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
+  const d = appReading(chart, out);
   InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', {
     volume: out,
     variables: {
@@ -61,6 +69,39 @@ describe('EnvFileInit', () => {
   });
 
   forEachBusybox(busybox => {
+    test('the app container (uid 1000, group 1000) reads the file through the pod fsGroup the step sets; without it, it could not', async () => {
+      const chart = newChart();
+      const config = new SharedVolume(chart, 'config');
+      const d = appReading(chart, config);
+      InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: config, variables: { A: kplus.EnvValue.fromValue('x') } }));
+      const objects = synthValid(chart);
+      const step = initContainersOf(objects)[0];
+      const spec = podSpecOf(objects.find(o => o.kind === 'Deployment'));
+      const app = spec.containers[0];
+      const reader = {
+        name: 'app',
+        command: ['sh', '-c', 'cat /etc/app/app.env'],
+        volumeMounts: app.volumeMounts,
+        securityContext: { ...app.securityContext, capabilities: { drop: ['ALL'] } },
+      };
+      expect(reader.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000 });
+
+      const dir = emptyDir(spec.securityContext.fsGroup);
+      expect((await runContainer(step, { busybox, volumes: { config: dir } })).code).toBe(0);
+      const st = fs.statSync(path.join(dir, 'app.env'));
+      expect([st.mode % 0o10000, st.uid, st.gid]).toEqual([0o440, 65532, 1000]);
+      const read = await runContainer(reader, { busybox, pod: spec, volumes: { config: dir } });
+      expect([read.code, read.output.trim()]).toEqual([0, "export A='x'"]);
+
+      // The bug this prevents: the same pod without an fsGroup.
+      const noFsGroup = { ...spec, securityContext: { ...spec.securityContext, fsGroup: undefined } };
+      const bare = emptyDir();
+      expect((await runContainer(step, { busybox, pod: noFsGroup, volumes: { config: bare } })).code).toBe(0);
+      const denied = await runContainer(reader, { busybox, pod: noFsGroup, volumes: { config: bare } });
+      expect(denied.code).not.toBe(0);
+      expect(denied.output).toMatch(/Permission denied/);
+    });
+
     test('SHELL: sourcing the file with sh gives back every value exactly, and runs none of it', async () => {
       const dir = await writeEnvFile(busybox, EnvFileFormat.SHELL);
       for (const [name, value] of Object.entries({ ...tricky, POD_IP: '10.1.2.3' })) {
@@ -158,8 +199,8 @@ describe('EnvFileInit', () => {
   test('a key the Secret defined in this chart does not have; an optional reference or an empty Secret is not checked', () => {
     const make = (build: (chart: any) => kplus.EnvValue) => () => {
       const chart = newChart();
-      const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
-      InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: new SharedVolume(chart, 'config'), variables: { TOKEN: build(chart) } }));
+      const config = new SharedVolume(chart, 'config');
+      InitSequence.of(appReading(chart, config)).add(new EnvFileInit(chart, 'write-env', { volume: config, variables: { TOKEN: build(chart) } }));
       return synthValid(chart);
     };
     const defined = (chart: any) => new kplus.Secret(chart, 'api', { stringData: { 'api-key': 'k' } });
@@ -168,5 +209,156 @@ describe('EnvFileInit', () => {
     expect(make(chart => kplus.EnvValue.fromSecretValue({ secret: defined(chart), key: 'api-key' }))).not.toThrow();
     expect(make(chart => kplus.EnvValue.fromSecretValue({ secret: defined(chart), key: 'api_key' }, { optional: true }))).not.toThrow();
     expect(make(chart => kplus.EnvValue.fromSecretValue({ secret: new kplus.Secret(chart, 'filled-elsewhere'), key: 'api_key' }))).not.toThrow();
+  });
+});
+
+describe('EnvFileInit: the group that reads the file', () => {
+  const variables = { A: kplus.EnvValue.fromValue('x') };
+
+  /** Synthesizes `build`'s chart and returns its Deployment's pod spec. */
+  function podSpec(build: (chart: Chart) => void): any {
+    const chart = newChart();
+    build(chart);
+    return podSpecOf(synthValid(chart).find(o => o.kind === 'Deployment'));
+  }
+
+  test('by default, the run-as group of the app containers that mount the volume becomes the pod fsGroup', () => {
+    const spec = podSpec(chart => {
+      const config = new SharedVolume(chart, 'config');
+      InitSequence.of(appReading(chart, config)).add(new EnvFileInit(chart, 'write-env', { volume: config, variables }));
+    });
+    expect(spec.securityContext).toMatchObject({ fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch' });
+  });
+
+  test('a container without a group of its own runs as the pod\'s runAsGroup; containers not mounting the volume do not count', () => {
+    const spec = podSpec(chart => {
+      const config = new SharedVolume(chart, 'config');
+      const d = new kplus.Deployment(chart, 'app', {
+        securityContext: { user: 1000, group: 3000 },
+        containers: [{ name: 'app', image: 'app:1.0' }, { name: 'sidecar', image: 'sidecar:1.0', securityContext: { user: 1001, group: 4000 } }],
+      });
+      config.mount(d.containers[0], '/etc/app');
+      InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: config, variables }));
+    });
+    expect(spec.securityContext.fsGroup).toBe(3000);
+  });
+
+  test('an explicit group becomes the pod fsGroup, whatever the app containers run as', () => {
+    const spec = podSpec(chart => {
+      const config = new SharedVolume(chart, 'config');
+      InitSequence.of(appReading(chart, config)).add(new EnvFileInit(chart, 'write-env', { volume: config, variables, group: 2000 }));
+    });
+    expect(spec.securityContext).toMatchObject({ fsGroup: 2000, fsGroupChangePolicy: 'OnRootMismatch' });
+  });
+
+  test('the pod\'s fsGroup, the workload\'s own or one another step needs, is used as it is', () => {
+    const own = podSpec(chart => {
+      const config = new SharedVolume(chart, 'config');
+      const d = new kplus.Deployment(chart, 'app', { securityContext: { fsGroup: 5000 }, containers: [{ name: 'app', image: 'app:1.0' }] });
+      config.mount(d.containers[0], '/etc/app');
+      InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: config, variables }));
+    });
+    expect(own.securityContext.fsGroup).toBe(5000);
+    // Whatever the order: the step that sets the fsGroup may come later.
+    for (const envFirst of [true, false]) {
+      const spec = podSpec(chart => {
+        const config = new SharedVolume(chart, 'config');
+        const data = new SharedVolume(chart, 'data');
+        const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
+        config.mount(d.containers[0], '/etc/app');
+        const env = new EnvFileInit(chart, 'write-env', { volume: config, variables });
+        const perms = new VolumePermissionsInit(chart, 'perms', { volume: data, group: 2000 });
+        InitSequence.of(d).add(...envFirst ? [env, perms] : [perms, env]);
+      });
+      expect([envFirst, spec.securityContext.fsGroup]).toEqual([envFirst, 2000]);
+    }
+  });
+
+  test('a group other than the pod\'s fsGroup fails, naming both', () => {
+    const chart = newChart();
+    const config = new SharedVolume(chart, 'config');
+    const d = new kplus.Deployment(chart, 'app', { securityContext: { fsGroup: 5000 }, containers: [{ name: 'app', image: 'app:1.0' }] });
+    expect(() => InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: config, variables, group: 2000 })))
+      .toThrow('EnvFileInit test/write-env: needs fsGroup 2000, but workload test/app sets fsGroup 5000; a pod has one fsGroup');
+
+    const other = newChart();
+    const settings = new SharedVolume(other, 'config');
+    const app = appReading(other, settings);
+    InitSequence.of(app).add(new VolumePermissionsInit(other, 'perms', { volume: new SharedVolume(other, 'data'), group: 2000 }));
+    expect(() => InitSequence.of(app).add(new EnvFileInit(other, 'write-env', { volume: settings, variables, group: 1000 })))
+      .toThrow('EnvFileInit test/write-env: needs fsGroup 1000, but VolumePermissionsInit test/perms in workload test/app needs fsGroup 2000; a pod has one fsGroup');
+  });
+
+  test('the default app group conflicting with a later step\'s fsGroup fails, naming both', () => {
+    const chart = newChart();
+    const config = new SharedVolume(chart, 'config');
+    const d = appReading(chart, config);
+    InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: config, variables }));
+    expect(() => InitSequence.of(d).add(new VolumePermissionsInit(chart, 'perms', { volume: new SharedVolume(chart, 'data'), group: 2000 })))
+      .toThrow('VolumePermissionsInit test/perms: needs fsGroup 2000, but EnvFileInit test/write-env in workload test/app needs fsGroup 1000; a pod has one fsGroup');
+  });
+
+  const fixes = 'Give the step a `group`';
+  test.each([
+    ['no run-as group', (chart: Chart, config: SharedVolume) => {
+      const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0', securityContext: { user: 1000 } }] });
+      config.mount(d.containers[0], '/etc/app');
+      return d;
+    }, 'the app containers that mount volume "config" (app) set no run-as group'],
+    ['no app container mounts the volume', (chart: Chart) =>
+      new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0', securityContext: { user: 1000, group: 1000 } }] }),
+    'no app container mounts volume "config", so no group to give it is known'],
+    ['two groups', (chart: Chart, config: SharedVolume) => {
+      const d = new kplus.Deployment(chart, 'app', {
+        containers: [{ name: 'app', image: 'app:1.0', securityContext: { group: 1000 } }, { name: 'other', image: 'other:1.0', securityContext: { group: 2000 } }],
+      });
+      for (const c of d.containers) config.mount(c, '/etc/app');
+      return d;
+    }, 'the app containers that mount volume "config" run as different groups (1000, 2000)'],
+  ])('without an fsGroup or one app group, synthesis fails: %s', (_name, build, why) => {
+    const chart = newChart();
+    const config = new SharedVolume(chart, 'config');
+    InitSequence.of(build(chart, config)).add(new EnvFileInit(chart, 'write-env', { volume: config, variables }));
+    expect(() => synthValid(chart)).toThrow(
+      'EnvFileInit test/write-env: the app in workload test/app could not read config/app.env, a file owned by uid 65532 with mode 0440: ' +
+      `the pod has no fsGroup and ${why}. ${fixes} (the app's gid; it becomes the pod's fsGroup), ` +
+      'set the workload\'s securityContext.fsGroup, or give a mode readable by others (e.g. 0o444)');
+  });
+
+  test('an app container mounting the volume after the step was added: the error says which group to give', () => {
+    const chart = newChart();
+    const config = new SharedVolume(chart, 'config');
+    const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0', securityContext: { user: 1000, group: 1000 } }] });
+    InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: config, variables, mode: 0o440 }));
+    config.mount(d.containers[0], '/etc/app');
+    expect(() => synthValid(chart)).toThrow(
+      'run as group 1000, but mounted it after the step was added. Give the step a `group` (the app\'s gid, e.g. group: 1000; it becomes the pod\'s fsGroup)');
+  });
+
+  test('a mode others may read, or an app running as the step\'s uid, needs no fsGroup', () => {
+    const readable = podSpec(chart => {
+      const config = new SharedVolume(chart, 'config');
+      const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0', securityContext: { user: 1000 } }] });
+      config.mount(d.containers[0], '/etc/app');
+      InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: config, variables, mode: 0o444 }));
+    });
+    expect(readable.securityContext.fsGroup).toBeUndefined();
+    const sameUid = podSpec(chart => {
+      const config = new SharedVolume(chart, 'config');
+      const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0', securityContext: { user: 65532, group: 1000 } }] });
+      config.mount(d.containers[0], '/etc/app');
+      InitSequence.of(d).add(new EnvFileInit(chart, 'write-env', { volume: config, variables }));
+    });
+    expect(sameUid.securityContext.fsGroup).toBeUndefined();
+  });
+
+  test.each([
+    [{ group: -1 }, 'group -1 is not a valid gid; give an integer from 0 to 2147483647'],
+    [{ group: 1.5 }, 'group 1.5 is not a valid gid'],
+    [{ group: 2147483648 }, 'group 2147483648 is not a valid gid'],
+    [{ group: 1000, mode: 0o400 }, 'mode 0400 does not let group 1000 read the file; give a mode with group read, e.g. 0o440'],
+  ])('bad group %j', (props, message) => {
+    expect(() => new EnvFileInit(newChart(), 'write-env', { volume: new SharedVolume(newChart(), 'config'), variables, ...props }))
+      .toThrow(`EnvFileInit test/write-env: ${message}`);
   });
 });
