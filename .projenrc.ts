@@ -80,4 +80,25 @@ project.testTask.spawn(project.compileTask);
 project.testTask.exec('sh test/loopback-only.sh jest --passWithNoTests --ci', { receiveArgs: true });
 project.testTask.spawn(project.eslint!.eslintTask);
 
+// `npm run test:e2e`: the real-cluster tier. The examples, synthesized as `npm run examples` writes
+// them, applied unchanged to a single-node Kubernetes 1.20 built from Debian's packages, with
+// stand-in images and dependencies, inside namespaces the tier creates (test/e2e/run.sh). The
+// Kubernetes build and the images are cached outside the repo. Its tests are *.e2e.ts files, which
+// `npm test`'s jest does not match.
+project.addTask('test:e2e', {
+  description: 'Run the examples on a real single-node Kubernetes built from Debian packages',
+  exec: 'bash test/e2e/run.sh',
+  receiveArgs: true,
+});
+new JsonFile(project, 'test/e2e/jest.config.json', {
+  obj: {
+    rootDir: '../..',
+    testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'],
+    // One cluster: the tests run one after another, each in its own namespaces.
+    maxWorkers: 1,
+    testTimeout: 300_000,
+    transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+  },
+});
+
 project.synth();

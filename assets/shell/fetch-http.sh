@@ -89,7 +89,9 @@ fetch() {
   fi
   install_file "$scratch/body" "$dest" "$mode" || abort "cannot install $path"
   rm -rf "$scratch"
-  log "fetched $path ($(wc -c <"$dest") bytes)"
+  verified=
+  [ "$sha" = "-" ] || verified=", sha256 verified"
+  log "fetched $path ($(wc -c <"$dest") bytes$verified)"
   count=$(( count + 1 ))
 }
 

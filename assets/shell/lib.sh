@@ -7,16 +7,25 @@ log() {
   echo "$STEP: $*"
 }
 
-# The last line a failing step prints is what `kubectl describe pod` shows.
-fail() {
+# explain MESSAGE: logs why the step fails and leaves it as the container's
+# termination message, which the pod status shows (`kubectl describe pod`). The
+# kubelet prefers the file to the log tail (FallbackToLogsOnError), so the
+# message is exactly this line; outside a kubelet there is no file to write.
+explain() {
   log "$*"
+  [ -w /dev/termination-log ] && printf '%s: %s' "$STEP" "$*" >/dev/termination-log 2>/dev/null
+  return 0
+}
+
+fail() {
+  explain "$*"
   exit 1
 }
 
 # Malformed configuration (the construct validates it, so only a hand-edited
 # manifest gets here): exit 2, which no other failure uses.
 fail_config() {
-  log "invalid configuration: $*"
+  explain "invalid configuration: $*"
   exit 2
 }
 

@@ -256,9 +256,9 @@ report() {
     summary="$summary, $_label ($_why)"
   done
   if [ -n "$timed_out" ]; then
-    log "timed out after ${WAIT_TIMEOUT}s; not ready: ${summary#, }"
+    explain "timed out after ${WAIT_TIMEOUT}s; not ready: ${summary#, }"
   else
-    log "failed after $elapsed; not ready: ${summary#, }"
+    explain "failed after $elapsed; not ready: ${summary#, }"
   fi
   return 1
 }

@@ -27,7 +27,9 @@ export class ConfigFetchChart extends Chart {
 
     const web = new kplus.Deployment(this, 'web', {
       replicas: 2,
-      containers: [{ name: 'web', image: 'nginx:1.27.3', ports: [{ number: 8080 }] }],
+      // nginx's unprivileged image (uid 101, port 8080): the official one starts as root, which
+      // runAsNonRoot (set by AppContainerHardening below) makes the kubelet refuse.
+      containers: [{ name: 'web', image: 'nginxinc/nginx-unprivileged:1.27.3', ports: [{ number: 8080 }] }],
     });
     config.mount(web.containers[0], '/etc/app');
     site.mount(web.containers[0], '/usr/share/nginx/html');
@@ -41,7 +43,7 @@ export class ConfigFetchChart extends Chart {
           files: [{
             url: 'https://config.example.com/web/flags.json',
             path: 'flags.json',
-            sha256: 'a3f5c1b0e8d2b7c4f6e9a1d3c5b7e9f1a3c5e7b9d1f3a5c7e9b1d3f5a7c9e1b3',
+            sha256: '79200b989217d5d25edaa0c2b8f788c82949456d357e0c3619823690afc9a8a2',
             mode: 0o444,
           }],
           authHeader: { secret: token, key: 'token' },

@@ -15,8 +15,13 @@ export interface GitServerOptions {
 
 /** Serves the bare repositories under `projectRoot` at http://127.0.0.1:PORT/NAME. */
 export async function gitHttpServer(projectRoot: string, options: GitServerOptions = {}): Promise<LocalServer & { readonly requests: string[] }> {
+  return httpServer(gitHttpHandler(projectRoot, options));
+}
+
+/** The request handler of `gitHttpServer`, for a server of the caller's (e.g. HTTPS). */
+export function gitHttpHandler(projectRoot: string, options: GitServerOptions = {}): http.RequestListener {
   const expected = options.auth && `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
-  return httpServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+  return (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (expected && req.headers.authorization !== expected) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' });
       res.end();
@@ -65,5 +70,5 @@ export async function gitHttpServer(projectRoot: string, options: GitServerOptio
     });
     cgi.stdout.on('end', () => res.end());
     cgi.on('error', () => { res.writeHead(500); res.end(); });
-  });
+  };
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `npm run test:e2e`: the real-cluster tier. Runs the synthesized examples, unchanged, on a
+# single-node Kubernetes 1.20 built from Debian's packages (../shared/notes/real-cluster.md):
+#   1. installs the Debian packages it needs (as root with apt-get);
+#   2. builds the Kubernetes binaries from Debian's `kubernetes` source package, once (cached);
+#   3. builds the stand-in images from Debian packages under the manifests' exact image names (cached);
+#   4. starts the cluster inside network, mount and PID namespaces it creates, runs the jest e2e
+#      suite there, and tears it all down: the namespaces end with their processes.
+# It never passes silently: a machine that cannot run it (not root, no namespaces) stops it with one
+# message saying why.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+cache=${CDK8S_INIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-init}
+kube_bin=$cache/kubernetes-1.20.2
+images=$cache/e2e-images
+started=$SECONDS
+
+say() { echo "test:e2e: $*"; }
+die() { echo "test:e2e: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] ||
+  die "the real-cluster tier starts a kubelet, containerd and network namespaces, which needs root; run it as root (e.g. in a CI container)"
+unshare --net --mount --pid --fork --mount-proc true 2>/dev/null ||
+  die "this machine cannot create network, mount and PID namespaces (unshare --net --mount --pid failed), which the cluster runs in"
+[ -d /sys/fs/cgroup ] || die "no /sys/fs/cgroup: the kubelet needs cgroups"
+
+# command-or-path -> Debian package
+need=(
+  'containerd:containerd' 'runc:runc' 'etcd:etcd-server' 'docker-registry:docker-registry'
+  '/usr/lib/cni/ptp:containernetworking-plugins' 'dnsmasq:dnsmasq-base' 'conntrack:conntrack' 'iptables:iptables'
+  'ip:iproute2' 'jq:jq' 'curl:curl' 'openssl:openssl' 'mountpoint:util-linux'
+  '/bin/busybox:busybox-static'
+  # the Kubernetes build
+  'go:golang-go' 'rsync:rsync' 'gcc:gcc' '/usr/include/stdio.h:libc6-dev' 'dpkg-source:dpkg-dev' 'xz:xz-utils'
+  '/usr/share/gocode/src/github.com/modern-go/reflect2/go_above_118.go:golang-github-modern-go-reflect2-dev'
+  # the stand-in images' contents
+  'git:git' 'psql:postgresql-client' '/usr/lib/postgresql/*/bin/postgres:postgresql'
+)
+missing=()
+for entry in "${need[@]}"; do
+  what=${entry%%:*} package=${entry#*:}
+  case "$what" in
+    /*) compgen -G "$what" >/dev/null && continue ;;
+    *) command -v "$what" >/dev/null 2>&1 && continue ;;
+  esac
+  [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]}; install them with your package manager"
+  say "installing ${missing[*]}"
+  log=$(mktemp)
+  # Debian's postgresql package starts a cluster of its own in a real system; no service runs here.
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    die "could not install ${missing[*]} ($(tail -n 1 "$log")); install with: apt-get install -y ${missing[*]}"
+  fi
+  rm -f "$log"
+fi
+
+if [ ! -x "$kube_bin/kubelet" ]; then
+  say "building Kubernetes 1.20 from Debian's source package (once; cached in $kube_bin)"
+  step=$SECONDS
+  bash test/e2e/build-kubernetes.sh "$kube_bin"
+  say "built Kubernetes in $((SECONDS - step))s"
+fi
+
+# The tier's CA: the stand-in images trust it (as images trust a private CA), and the tests sign the
+# certificates of the hosts outside the cluster with it.
+if [ ! -f "$images/ca/ca.crt" ]; then
+  mkdir -p "$images/ca"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=cdk8s-init e2e CA' \
+    -keyout "$images/ca/ca.key" -out "$images/ca/ca.crt" 2>/dev/null
+fi
+step=$SECONDS
+E2E_EXTRA_CA="$images/ca/ca.crt" bash test/e2e/images/build.sh "$images"
+say "images ready in $((SECONDS - step))s"
+
+# The manifests under test: the examples as `npm run examples` synthesizes them.
+step=$SECONDS
+npx projen examples >/dev/null
+say "examples synthesized in $((SECONDS - step))s"
+
+state=$(mktemp -d /tmp/cdk8s-init-e2e.XXXXXX)
+say "starting the cluster (state and logs in $state)"
+set +e
+unshare --net --mount --pid --fork --mount-proc --propagation private \
+  bash test/e2e/cluster.sh "$kube_bin" "$images" "$state" -- \
+  npx jest --config test/e2e/jest.config.json --ci --runInBand "$@"
+rc=$?
+set -e
+say "tier finished in $((SECONDS - started))s (exit $rc)"
+if [ "$rc" -eq 0 ]; then rm -rf "$state"; else say "component logs kept in $state/logs"; fi
+exit "$rc"
