@@ -28,8 +28,14 @@ export class ConfigFetchChart extends Chart {
     const web = new kplus.Deployment(this, 'web', {
       replicas: 2,
       // nginx's unprivileged image (uid 101, port 8080): the official one starts as root, which
-      // runAsNonRoot (set by AppContainerHardening below) makes the kubelet refuse.
-      containers: [{ name: 'web', image: 'nginxinc/nginx-unprivileged:1.27.3', ports: [{ number: 8080 }] }],
+      // runAsNonRoot (set by AppContainerHardening below) makes the kubelet refuse. Its group reads
+      // app.env (mode 0440): render-env makes it the pod's fsGroup.
+      containers: [{
+        name: 'web',
+        image: 'nginxinc/nginx-unprivileged:1.27.3',
+        ports: [{ number: 8080 }],
+        securityContext: { user: 101, group: 101 },
+      }],
     });
     config.mount(web.containers[0], '/etc/app');
     site.mount(web.containers[0], '/usr/share/nginx/html');

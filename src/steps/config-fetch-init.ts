@@ -1,7 +1,9 @@
 import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ConfigSource } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
+import { groupCanRead, requireAppCanRead, WrittenFile } from '../private/file-readers';
 import { assertOwn, CONFIG_SOURCE_BRAND, SHARED_VOLUME_BRAND } from '../private/identity';
 import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner, timeoutSeconds } from '../private/step-values';
@@ -47,6 +49,22 @@ export interface ConfigFetchInitProps extends InitStepOptions {
    * `ConfigSource.BUSYBOX_IMAGE` for templates
    */
   readonly image?: string;
+
+  /**
+   * The group that reads the files: it becomes the pod's `fsGroup`, so the
+   * kubelet makes the volume group-owned by it (setgid), the files get that
+   * group, and every container of the pod has it. The files belong to the
+   * step's uid, so an app of another uid reads a file whose mode has no
+   * others-read bit (e.g. 0o440) only this way. An integer from 0 to
+   * 2147483647; fails at synth time when the workload or another step needs a
+   * different fsGroup.
+   *
+   * @default - when a file's mode lets only its group read it: the pod's
+   * fsGroup if it has one; else the one run-as group of the app containers
+   * that mount `volume`; without either, synthesis fails, as the app could
+   * not read the file
+   */
+  readonly group?: number;
 }
 
 /**
@@ -65,6 +83,10 @@ export class ConfigFetchInit extends InitStep {
   /** Files or directories this step writes, relative to the volume. */
   public readonly outputs: string[];
 
+  private readonly volume: SharedVolume;
+  private readonly files: WrittenFile[];
+  private readonly group?: number;
+
   constructor(scope: Construct, id: string, props: ConfigFetchInitProps) {
     const timeout = props.timeout ?? Duration.minutes(2);
     const owner = stepOwner('ConfigFetchInit', scope, id);
@@ -73,6 +95,15 @@ export class ConfigFetchInit extends InitStep {
     const timeoutS = timeoutSeconds(owner, 'timeout', timeout);
     const attemptS = timeoutSeconds(owner, 'attemptTimeout', props.attemptTimeout ?? Duration.seconds(60));
     const bound = props.source._bind(owner);
+    if (props.group !== undefined) {
+      if (typeof props.group !== 'number' || !Number.isInteger(props.group) || props.group < 0 || props.group > 2147483647) {
+        throw new Error(`${owner}: group ${String(props.group)} is not a valid gid; give an integer from 0 to 2147483647`);
+      }
+      const unreadable = bound.files.find(f => !groupCanRead(f.mode));
+      if (unreadable) {
+        throw new Error(`${owner}: the mode of ${unreadable.path} does not let group ${props.group} read it; give a mode with group read, e.g. 0o440`);
+      }
+    }
     super(scope, id, {
       ...props,
       image: props.image ?? bound.image,
@@ -89,5 +120,13 @@ export class ConfigFetchInit extends InitStep {
       description: `${bound.description} into ${props.volume.name}`,
     });
     this.outputs = bound.outputs;
+    this.volume = props.volume;
+    this.files = bound.files;
+    this.group = props.group;
+  }
+
+  // The files belong to the step's uid: an app of another uid reads them through the pod's fsGroup.
+  protected onAddedTo(workload: kplus.AbstractPod): void {
+    requireAppCanRead(this, workload, this.volume, this.files, this.group);
   }
 }

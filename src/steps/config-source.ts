@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { normalizeUrl } from '../private/endpoint';
 import { assertScriptVariables, assertSecretKey } from '../private/env';
+import type { WrittenFile } from '../private/file-readers';
 import { brand, CONFIG_SOURCE_BRAND } from '../private/identity';
 import * as images from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
@@ -239,6 +240,8 @@ export interface BoundConfigSource {
   readonly env: { [name: string]: kplus.EnvValue };
   readonly reads: SharedVolumeMount[];
   readonly outputs: string[];
+  /** The files written with a mode, for the check that the app can read them. */
+  readonly files: WrittenFile[];
   readonly description: string;
 }
 
@@ -342,6 +345,7 @@ function bindHttp(owner: string, options: HttpSourceOptions): BoundConfigSource 
     env,
     reads: [],
     outputs: files.map(f => f.path),
+    files: files.map(f => ({ path: f.path, mode: f.mode ?? 0o644 })),
     description: `fetches ${urls.join(', ')}`,
   };
 }
@@ -380,6 +384,8 @@ function bindGit(owner: string, options: GitSourceOptions): BoundConfigSource {
     env,
     reads: [],
     outputs: [directory],
+    // A checkout's files are created with the step's umask (0644, 0755): readable by every uid.
+    files: [],
     description: `fetches ${repo}@${revision}${options.subPath ? ` (${options.subPath})` : ''}`,
   };
 }
@@ -412,6 +418,7 @@ function bindS3(owner: string, options: S3SourceOptions): BoundConfigSource {
     env,
     reads: [],
     outputs: [options.path],
+    files: [{ path: options.path, mode: options.mode ?? 0o644 }],
     description: `fetches ${options.uri}`,
   };
 }
@@ -439,6 +446,7 @@ function bindTemplate(owner: string, options: TemplateSourceOptions): BoundConfi
     },
     reads: [{ volume: options.templates, path: SOURCE_MOUNT }],
     outputs: files.map(f => f.path),
+    files: files.map(f => ({ path: f.path, mode: f.mode ?? 0o644 })),
     description: `renders ${files.map(f => f.template).join(', ')} with ${names.join(', ') || 'no variables'}`,
   };
 }

@@ -2,23 +2,18 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
 import { assertScriptVariables } from '../private/env';
+import { groupCanRead, requireAppCanRead } from '../private/file-readers';
 import { BUSYBOX_IMAGE } from '../private/image';
 import { literalEnv } from '../private/kubelet-literal';
 import { assertRelativePath, fileModeString } from '../private/mount-paths';
 import { stepOwner } from '../private/step-values';
-import { WorkloadInit } from '../private/workload-init';
 import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
-import { DEFAULT_STEP_UID } from '../step-security';
 
 const DEST_MOUNT = '/var/run/cdk8s-init/out';
 
 /** The largest gid the API server accepts (an int32). */
 const MAX_ID = 2147483647;
-
-/** Read permission bits of a file mode. */
-const GROUP_READ = 0o040;
-const OTHER_READ = 0o004;
 
 /**
  * Syntax of a generated env file.
@@ -119,7 +114,7 @@ export class EnvFileInit extends InitStep {
       if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group > MAX_ID) {
         throw new Error(`${owner}: group ${String(group)} is not a valid gid; give an integer from 0 to ${MAX_ID}`);
       }
-      if (!hasBit(props.mode ?? 0o440, GROUP_READ)) {
+      if (!groupCanRead(props.mode ?? 0o440)) {
         throw new Error(`${owner}: mode ${mode} does not let group ${group} read the file; give a mode with group read, e.g. 0o440`);
       }
     }
@@ -144,75 +139,8 @@ export class EnvFileInit extends InitStep {
     this.volume = props.volume;
   }
 
-  // The file belongs to the step's uid: an app running as another uid reads it
-  // only through the group, so the pod needs an fsGroup, unless others may read it.
+  // The file belongs to the step's uid: an app of another uid reads it through the pod's fsGroup.
   protected onAddedTo(workload: kplus.AbstractPod): void {
-    const model = WorkloadInit.of(workload);
-    if (this.group !== undefined) {
-      model.requireFsGroup(this, this.group);
-      return;
-    }
-    // Others may read it, or the mode keeps it to the step's uid: no group helps.
-    if (hasBit(this.mode, OTHER_READ) || !hasBit(this.mode, GROUP_READ)) return;
-    if (podFsGroup(workload) !== undefined) return;
-    const readers = this.readers(workload);
-    if (readers.length > 0 && readers.every(c => (c.securityContext.user ?? workload.securityContext.user) === this.uid)) return;
-    const groups = readerGroups(workload, readers);
-    if (groups.length === 1) {
-      model.requireFsGroup(this, groups[0]);
-      return;
-    }
-    // A step added later may still give the pod an fsGroup: decide on the complete pod.
-    this.node.addValidation({
-      validate: () => podFsGroup(workload) !== undefined ? [] : [this.unreadable(workload)],
-    });
+    requireAppCanRead(this, workload, this.volume, [{ path: this.path, mode: this.mode }], this.group);
   }
-
-  /** The step's uid, which owns the file. */
-  private get uid(): number {
-    return this.security.context.user ?? DEFAULT_STEP_UID;
-  }
-
-  /** The workload's app containers that mount the step's volume. */
-  private readers(workload: kplus.AbstractPod): kplus.Container[] {
-    return workload.containers.filter(c => c.name !== this.name && c.mounts.some(m => m.volume.name === this.volume.name));
-  }
-
-  private unreadable(workload: kplus.AbstractPod): string {
-    const readers = this.readers(workload);
-    const groups = readerGroups(workload, readers);
-    const file = `${this.volume.name}/${this.path}`;
-    const mode = fileModeString('', this.mode);
-    let why: string;
-    if (readers.length === 0) {
-      why = `no app container mounts volume "${this.volume.name}", so no group to give it is known`;
-    } else if (groups.length === 0) {
-      why = `the app containers that mount volume "${this.volume.name}" (${readers.map(c => c.name).join(', ')}) set no run-as group`;
-    } else if (groups.length === 1) {
-      // Mounted after the step was added: the group was not known then.
-      why = `the app containers that mount volume "${this.volume.name}" run as group ${groups[0]}, but mounted it after the step was added`;
-    } else {
-      why = `the app containers that mount volume "${this.volume.name}" run as different groups (${groups.join(', ')})`;
-    }
-    return `EnvFileInit ${this.node.path}: the app in workload ${workload.node.path} could not read ${file}, ` +
-      `a file owned by uid ${this.uid} with mode ${mode}: the pod has no fsGroup and ${why}. ` +
-      `Give the step a \`group\` (the app's gid${groups.length === 1 ? `, e.g. group: ${groups[0]}` : ''}; it becomes the pod's fsGroup), ` +
-      'set the workload\'s securityContext.fsGroup, or give a mode readable by others (e.g. 0o444)';
-  }
-}
-
-/** The pod's fsGroup: the workload's own, or the one a step of it needs. */
-function podFsGroup(workload: kplus.AbstractPod): number | undefined {
-  return workload.securityContext.fsGroup ?? WorkloadInit.find(workload)?.requiredFsGroup;
-}
-
-/** The distinct run-as groups of `containers` (a container's own, else the pod's), sorted. */
-function readerGroups(workload: kplus.AbstractPod, containers: kplus.Container[]): number[] {
-  const groups = containers.map(c => c.securityContext.group ?? workload.securityContext.group);
-  return [...new Set(groups.filter((g): g is number => g !== undefined))].sort((a, b) => a - b);
-}
-
-/** Whether `mode` has the permission `bit` (one bit of 0o777). */
-function hasBit(mode: number, bit: number): boolean {
-  return Math.floor(mode / bit) % 2 === 1;
 }

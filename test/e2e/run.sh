@@ -30,7 +30,6 @@ need=(
   'containerd:containerd' 'runc:runc' 'etcd:etcd-server' 'docker-registry:docker-registry'
   '/usr/lib/cni/ptp:containernetworking-plugins' 'dnsmasq:dnsmasq-base' 'conntrack:conntrack' 'iptables:iptables'
   'ip:iproute2' 'jq:jq' 'curl:curl' 'openssl:openssl' 'mountpoint:util-linux'
-  '/bin/busybox:busybox-static'
   # the Kubernetes build
   'go:golang-go' 'rsync:rsync' 'gcc:gcc' '/usr/include/stdio.h:libc6-dev' 'dpkg-source:dpkg-dev' 'xz:xz-utils'
   '/usr/share/gocode/src/github.com/modern-go/reflect2/go_above_118.go:golang-github-modern-go-reflect2-dev'

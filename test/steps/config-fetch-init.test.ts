@@ -33,9 +33,10 @@ const ownedByStep = (dir: string) => execFileSync('chown', ['-R', `${STEP_UID}:$
 function fetchStep(props: (chart: any, config: SharedVolume) => Omit<ConfigFetchInitProps, 'volume'>): { container: any; spec: any } {
   const chart = newChart();
   const config = new SharedVolume(chart, 'config');
-  const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
-  InitSequence.of(d).add(new ConfigFetchInit(chart, 'fetch-config', { ...props(chart, config), volume: config }));
+  // The app's group reads files of mode 0o640 or 0o440 through the pod's fsGroup.
+  const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0', securityContext: { user: 1000, group: 1000 } }] });
   config.mount(d.containers[0], '/etc/app');
+  InitSequence.of(d).add(new ConfigFetchInit(chart, 'fetch-config', { ...props(chart, config), volume: config }));
   const objects = synthValid(chart);
   return { container: initContainersOf(objects)[0], spec: podSpecOf(objects.find(o => o.kind === 'Deployment')) };
 }
@@ -538,7 +539,7 @@ forEachBusybox((bb: BusyboxBuild) => {
       const templates = new SharedVolume(chart, 'templates', { volume: kplus.Volume.fromConfigMap(chart, 'tv', cm, { name: 'templates' }) });
       const out = new SharedVolume(chart, 'rendered');
       const d = new kplus.Deployment(chart, 'app', { containers: [{ name: 'app', image: 'app:1.0' }] });
-      InitSequence.of(d).add(new ConfigFetchInit(chart, 'render', { source: ConfigSource.template({ templates, files, variables }), volume: out }));
+      InitSequence.of(d).add(new ConfigFetchInit(chart, 'render', { source: ConfigSource.template({ templates, files, variables }), volume: out, group: 1000 }));
       return initContainersOf(synthValid(chart))[0];
     }
     const templatesDir = () => { const dir = tmpDir('tmpl-'); fs.chmodSync(dir, 0o755); return dir; };
@@ -792,5 +793,50 @@ describe('ConfigFetchInit from S3: manifest and validation', () => {
     expect(() => fetchStep(chart => ({
       source: ConfigSource.s3({ uri: 's3://my-bucket/a', path: 'a', credentials: { secret: new kplus.Secret(chart, 'aws'), [field]: key } }),
     }))).toThrow(`ConfigFetchInit test/fetch-config: credentials.${field} ${JSON.stringify(key)} is not a valid Secret key`);
+  });
+});
+
+describe('ConfigFetchInit: the app can read what it fetched', () => {
+  /** A Deployment whose app (uid 1000, `group`) mounts the volume a template step renders with `fileMode`. */
+  function rendered(fileMode: number, options: { group?: number; appGroup?: number; mountAfter?: boolean } = {}) {
+    const chart = newChart();
+    const cm = new kplus.ConfigMap(chart, 'templates-cm');
+    const templates = new SharedVolume(chart, 'templates', { volume: kplus.Volume.fromConfigMap(chart, 'tv', cm, { name: 'templates' }) });
+    const out = new SharedVolume(chart, 'rendered');
+    const d = new kplus.Deployment(chart, 'app', {
+      containers: [{ name: 'app', image: 'app:1.0', securityContext: { user: 1000, group: options.appGroup } }],
+    });
+    if (!options.mountAfter) out.mount(d.containers[0], '/etc/app');
+    InitSequence.of(d).add(new ConfigFetchInit(chart, 'render', {
+      source: ConfigSource.template({ templates, files: [{ template: 'a.tmpl', path: 'a.conf', mode: fileMode }], variables: {} }),
+      volume: out,
+      group: options.group,
+    }));
+    if (options.mountAfter) out.mount(d.containers[0], '/etc/app');
+    return () => podSpecOf(synthValid(chart).find(o => o.kind === 'Deployment'));
+  }
+
+  test('a file only its group reads makes the app\'s group the pod\'s fsGroup', () => {
+    expect(rendered(0o440, { appGroup: 3000 })().securityContext.fsGroup).toBe(3000);
+  });
+
+  test('an explicit group becomes the fsGroup', () => {
+    expect(rendered(0o440, { group: 4000 })().securityContext.fsGroup).toBe(4000);
+  });
+
+  test('files others may read need no fsGroup', () => {
+    expect(rendered(0o644)().securityContext.fsGroup).toBeUndefined();
+  });
+
+  test('with no group known, synthesis fails naming the step, the file, its owner and mode, and the fixes', () => {
+    expect(() => rendered(0o440)()).toThrow(
+      'ConfigFetchInit test/render: the app in workload test/app could not read rendered/a.conf, a file owned by uid 65532 with mode 0440: ' +
+      'the pod has no fsGroup and the app containers that mount volume "rendered" (app) set no run-as group. Give the step a `group`');
+    expect(() => rendered(0o440, { appGroup: 3000, mountAfter: true })()).toThrow('run as group 3000, but mounted it after the step was added');
+  });
+
+  test('a group that the mode does not let read, or a gid out of range, is refused at once', () => {
+    expect(() => rendered(0o400, { group: 4000 })).toThrow('ConfigFetchInit test/render: the mode of a.conf does not let group 4000 read it');
+    expect(() => rendered(0o440, { group: -1 })).toThrow('ConfigFetchInit test/render: group -1 is not a valid gid; give an integer from 0 to 2147483647');
   });
 });

@@ -44,12 +44,12 @@ out=$(cd "$1" && pwd)
 started=$SECONDS
 
 PG=/usr/lib/postgresql/15
-DEBIAN_BUSYBOX=/bin/busybox
+cache=${CDK8S_INIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-init}   # as test/provision.sh and run.sh
 DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # --- Debian packages --------------------------------------------------------------------------------
 need=(
-  '/bin/busybox:busybox-static' '/usr/bin/curl:curl' '/usr/bin/git:git' '/usr/bin/openssl:openssl'
+  '/usr/bin/curl:curl' '/usr/bin/git:git' '/usr/bin/openssl:openssl'
   "$PG/bin/psql:postgresql-client-15" "$PG/bin/postgres:postgresql-15" '/usr/bin/jq:jq'
   '/usr/bin/gcc:gcc' '/usr/include/stdio.h:libc6-dev' '/etc/ssl/certs/ca-certificates.crt:ca-certificates'
   '/usr/share/zoneinfo/Etc/UTC:tzdata'
@@ -71,7 +71,16 @@ fi
 # is_static BINARY: true if ldd finds no shared libraries.
 is_static() { ! ldd "$1" >/dev/null 2>&1; }
 
-cache=${CDK8S_INIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-init}   # as test/provision.sh and run.sh
+# Debian's busybox-static, unpacked into the cache rather than installed: installing it would
+# replace the machine's `busybox` package, which `npm test` runs the scripts under.
+DEBIAN_BUSYBOX=$cache/busybox-static/bin/busybox
+if [ ! -x "$DEBIAN_BUSYBOX" ]; then
+  work=$(mktemp -d)
+  (cd "$work" && apt-get download busybox-static >"$work/log" 2>&1) || die "apt-get download busybox-static failed: $(tail -n 1 "$work/log")"
+  rm -rf "$cache/busybox-static" && mkdir -p "$cache/busybox-static"
+  dpkg-deb -x "$work"/busybox-static_*.deb "$cache/busybox-static"
+  rm -rf "$work"
+fi
 defconfig_busybox=$cache/busybox-defconfig/busybox
 if [ -z "${BUSYBOX_BINARY:-}" ]; then
   BUSYBOX_BINARY=$DEBIAN_BUSYBOX

@@ -86,3 +86,22 @@ export async function describePods(namespace: string): Promise<string> {
     return `${p.metadata.name} ${p.status.phase} [${states.join(' ')}]${unscheduled ? ` unscheduled: ${unscheduled.message}` : ''}`;
   }).join('; ') || `no pods in ${namespace}`;
 }
+
+/** Runs a command in a container of a running pod. */
+export async function exec(namespace: string, pod: string, container: string, command: string[]): Promise<string> {
+  return kubectl(['exec', '-n', namespace, pod, '-c', container, '--', ...command]);
+}
+
+/**
+ * Kills a pod's sandbox (its pause container), as a node reboot or a runtime
+ * crash would: the kubelet makes a new sandbox and runs the init containers
+ * again, in the same pod, over the same emptyDir volumes.
+ */
+export async function killSandbox(pod: any): Promise<void> {
+  const ctr = (args: string[]) => new Promise<string>((resolve, reject) =>
+    execFile('ctr', ['-n', 'k8s.io', ...args], (error, stdout, stderr) => error ? reject(new Error(stderr || error.message)) : resolve(stdout)));
+  const ids = (await ctr(['containers', 'ls', '-q',
+    `labels."io.kubernetes.pod.uid"==${pod.metadata.uid}`, 'labels."io.cri-containerd.kind"==sandbox'])).split('\n').filter(Boolean);
+  if (ids.length === 0) throw new Error(`no sandbox for pod ${pod.metadata.namespace}/${pod.metadata.name}`);
+  for (const id of ids) await ctr(['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
+}

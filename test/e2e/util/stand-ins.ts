@@ -62,13 +62,14 @@ export async function servicePort(namespace: string, service: string): Promise<n
  * A real PostgreSQL (Debian's server, in a stand-in image) with TLS and trust
  * authentication, behind `service`.
  */
-export async function postgresBehind(namespace: string, service: string): Promise<StandIn> {
+export async function postgresBehind(namespace: string, service: string, database = 'postgres', user = 'postgres'): Promise<StandIn> {
   const name = `stand-in-${service}`.slice(0, 63).replace(/-+$/, '');
   const standIn = await runningPod(namespace, name, podManifest(namespace, name, {
     securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999 },
     containers: [{
       name: 'postgres',
       image: POSTGRES_IMAGE,
+      env: [{ name: 'POSTGRES_DB', value: database }, { name: 'POSTGRES_USER', value: user }],
       ports: [{ containerPort: 5432 }],
       readinessProbe: { tcpSocket: { port: 5432 }, periodSeconds: 1 },
       volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql/data' }],
