@@ -38,7 +38,7 @@ main() {
     write_var "$name"
     count=$(( count + 1 ))
   done
-  install_file "$tmp" "$dest" "$ENVFILE_MODE" || { rm -f "$tmp"; fail "cannot install $dest"; }
+  install_file "$tmp" "$dest" "$ENVFILE_MODE" || { rm -f "$tmp"; fail "cannot install $dest${install_err:+: $install_err}"; }
   log "wrote $count variable(s) to $ENVFILE_PATH"
 }
 

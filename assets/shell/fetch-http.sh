@@ -87,7 +87,7 @@ fetch() {
       abort "checksum mismatch for $path from $url: expected sha256 $sha, got $actual"
     fi
   fi
-  install_file "$scratch/body" "$dest" "$mode" || abort "cannot install $path"
+  install_file "$scratch/body" "$dest" "$mode" || abort "cannot install $path${install_err:+: $install_err}"
   rm -rf "$scratch"
   verified=
   [ "$sha" = "-" ] || verified=", sha256 verified"

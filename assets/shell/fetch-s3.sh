@@ -45,8 +45,8 @@ main() {
   mkdir "$HOME" || abort "cannot write to $FETCH_DEST"
   fetch_retry "failed to fetch $S3_URI" "$S3_URI" s3_copy
   case "$S3_URI" in
-    */) replace_dir "$scratch/data" "$dest" || abort "cannot install $S3_PATH" ;;
-    *) install_file "$scratch/data" "$dest" "$S3_MODE" || abort "cannot install $S3_PATH" ;;
+    */) replace_dir "$scratch/data" "$dest" || abort "cannot install $S3_PATH${install_err:+: $install_err}" ;;
+    *) install_file "$scratch/data" "$dest" "$S3_MODE" || abort "cannot install $S3_PATH${install_err:+: $install_err}" ;;
   esac
   rm -rf "$scratch"
   log "fetched $S3_URI into $S3_PATH"

@@ -126,8 +126,12 @@ retry_log() {
 }
 
 # install_file TMP DEST MODE: sets the mode, then renames into place, so readers
-# see either the old file or the whole new one, never a partial file.
+# see either the old file or the whole new one, never a partial file. On failure
+# install_err says why, when it knows.
 install_file() {
+  install_err=
+  # mv onto a directory moves the file into it, and would report success.
+  if [ -d "$2" ]; then install_err="$2 is a directory"; return 1; fi
   chmod "$3" "$1" || return 1
   mv -f "$1" "$2"
 }

@@ -38,7 +38,7 @@ render() {
     }
     END { if (NR > 0 && final_newline) printf "\n" }
   ' "$src" >"$scratch/out" || abort "cannot render $1"
-  install_file "$scratch/out" "$dest" "$3" || abort "cannot install $2"
+  install_file "$scratch/out" "$dest" "$3" || abort "cannot install $2${install_err:+: $install_err}"
   rm -rf "$scratch"
   log "rendered $1 -> $2"
   count=$(( count + 1 ))

@@ -60,25 +60,32 @@ teardown() {
 trap teardown EXIT
 
 # --- mounts: state that must not be the host's -----------------------------------------------
-mount --make-rprivate /
+# (run.sh made the namespace private, or found no shared mount to leak through)
 for dir in /run /var/log /var/lib/kubelet /var/lib/containerd /var/lib/cni /etc/cni /opt/cni; do
   mkdir -p "$dir"
   mount -t tmpfs -o mode=0755 tmpfs "$dir"
 done
 # The kubelet's mounts (volumes) must propagate to the containers runc starts.
 mount --bind /var/lib/kubelet /var/lib/kubelet && mount --make-rshared /var/lib/kubelet
-# A chroot (or a container) may have /sys without the cgroup hierarchies; mount the v1 ones here.
-if ! mountpoint -q /sys/fs/cgroup/memory 2>/dev/null; then
+# A chroot (or a container) may have /sys without the cgroup hierarchies: mount them here as the
+# kernel has them (/proc/self/cgroup names each v1 hierarchy by its co-mounted controllers).
+if ! mountpoint -q /sys/fs/cgroup/memory 2>/dev/null && [ ! -e /sys/fs/cgroup/memory/tasks ]; then
   mountpoint -q /sys/fs/cgroup || mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
-  for controller in cpu,cpuacct cpuset memory devices freezer blkio pids; do
-    mkdir -p "/sys/fs/cgroup/$controller"
-    mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller" 2>/dev/null ||
-      die "cannot mount the cgroup v1 $controller hierarchy (the kubelet needs cgroups v1 here)"
-  done
-  mkdir -p /sys/fs/cgroup/systemd
-  mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd 2>/dev/null || true
-  [ -e /sys/fs/cgroup/cpu ] || ln -s cpu,cpuacct /sys/fs/cgroup/cpu
-  [ -e /sys/fs/cgroup/cpuacct ] || ln -s cpu,cpuacct /sys/fs/cgroup/cpuacct
+  while IFS=: read -r _ controllers _; do
+    case $controllers in
+      '') continue ;;   # the v2 hierarchy; the kubelet here uses v1
+      name=*) options=none,$controllers dir=${controllers#name=} ;;
+      *) options=$controllers dir=$controllers ;;
+    esac
+    mkdir -p "/sys/fs/cgroup/$dir"
+    mount -t cgroup -o "$options" cgroup "/sys/fs/cgroup/$dir" ||
+      die "cannot mount the cgroup v1 hierarchy $controllers (the kubelet needs cgroups v1)"
+    # Co-mounted controllers (cpu,cpuacct) are also found under each one's name.
+    if [ "$dir" != "${dir%,*}" ]; then
+      for one in ${dir//,/ }; do [ -e "/sys/fs/cgroup/$one" ] || ln -s "$dir" "/sys/fs/cgroup/$one"; done
+    fi
+  done </proc/self/cgroup
+  [ -e /sys/fs/cgroup/memory/tasks ] || die "no cgroup v1 memory hierarchy on this kernel (the kubelet needs cgroups v1)"
 fi
 # The kubelet's own cgroup root, so its pods' cgroups are ours to remove afterwards.
 for hierarchy in /sys/fs/cgroup/*/; do

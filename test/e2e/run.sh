@@ -21,8 +21,13 @@ die() { echo "test:e2e: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] ||
   die "the real-cluster tier starts a kubelet, containerd and network namespaces, which needs root; run it as root (e.g. in a CI container)"
-unshare --net --mount --pid --fork --mount-proc true 2>/dev/null ||
-  die "this machine cannot create network, mount and PID namespaces (unshare --net --mount --pid failed), which the cluster runs in"
+# The cluster's mounts must not reach the host. unshare makes the new mount namespace private by
+# remounting "/", which fails in a chroot (its "/" is no mount point); where no mount is shared (no
+# "shared:" in mountinfo, as in the fresh-machine chroot) nothing propagates anyway.
+propagation=unchanged
+grep -q ' shared:' /proc/self/mountinfo && propagation=private
+unshare_error=$(unshare --net --mount --pid --fork --mount-proc --propagation "$propagation" true 2>&1) ||
+  die "this machine cannot create the network, mount and PID namespaces the cluster runs in: ${unshare_error:-unshare failed}"
 [ -d /sys/fs/cgroup ] || die "no /sys/fs/cgroup: the kubelet needs cgroups"
 
 # command-or-path -> Debian package
@@ -83,7 +88,7 @@ say "examples synthesized in $((SECONDS - step))s"
 state=$(mktemp -d /tmp/cdk8s-init-e2e.XXXXXX)
 say "starting the cluster (state and logs in $state)"
 set +e
-unshare --net --mount --pid --fork --mount-proc --propagation private \
+unshare --net --mount --pid --fork --mount-proc --propagation "$propagation" \
   bash test/e2e/cluster.sh "$kube_bin" "$images" "$state" -- \
   npx jest --config test/e2e/jest.config.json --ci --runInBand "$@"
 rc=$?

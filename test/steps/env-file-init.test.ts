@@ -156,6 +156,16 @@ describe('EnvFileInit', () => {
       }
     });
 
+    test('a directory where the file goes: the step fails saying so, instead of moving the file into it', async () => {
+      const dir = emptyDir();
+      fs.mkdirSync(path.join(dir, 'app.env'));
+      const r = await runContainer(envFileContainer(), { busybox, env: resolved, volumes: { config: dir } });
+      expect(r.code).toBe(1);
+      expect(r.lastLine).toBe('env-file: cannot install /var/run/cdk8s-init/out/app.env: /var/run/cdk8s-init/out/app.env is a directory');
+      expect(fs.readdirSync(path.join(dir, 'app.env'))).toEqual([]);
+      expect(fs.readdirSync(dir)).toEqual(['app.env']);
+    });
+
     test('a volume the step cannot write: the step\'s own explanation is the last line', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readonly-'));
       fs.chmodSync(dir, 0o755);
