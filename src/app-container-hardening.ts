@@ -10,7 +10,11 @@ import { hardeningPatches, podSpecPath, valueAt } from './private/pod-spec-path'
 export interface AppContainerHardeningOptions {
   /**
    * Also add NET_BIND_SERVICE, the one capability the restricted level allows,
-   * so a non-root process can listen on a port below 1024.
+   * for an app that listens on a port below 1024. Kubernetes gives a non-root
+   * process no ambient capabilities, so the capability takes effect only for
+   * an executable that carries it as a file capability (`setcap
+   * cap_net_bind_service+ep`); otherwise listen on a port from 1024 (seen on a
+   * real kubelet: CapEff 0, `bind: Permission denied` on port 80).
    *
    * @default false
    */

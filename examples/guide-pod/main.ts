@@ -20,7 +20,8 @@ export class GuidePodChart extends Chart {
       ports: [{ number: 80 }],
     });
     sharedData.mount(app, '/app/data');
-    // Restricted, as the init container is; NET_BIND_SERVICE lets the non-root app listen on port 80.
+    // Restricted, as the init container is. NET_BIND_SERVICE lets the non-root app listen on port 80
+    // only if its binary carries that file capability: Kubernetes sets no ambient capabilities.
     AppContainerHardening.restrict(pod, { netBindService: true });
 
     InitSequence.of(pod).add(new InitStep(this, 'init-myservice', {

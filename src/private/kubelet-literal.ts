@@ -15,3 +15,16 @@ export function kubeletLiteral(text: string): string {
 export function literalEnv(value: string): kplus.EnvValue {
   return kplus.EnvValue.fromValue(kubeletLiteral(value));
 }
+
+/**
+ * `env` with every literal value written with `kubeletLiteral`, and values
+ * from a Secret, a ConfigMap or the Downward API as they are: for variables a
+ * step writes out as data, whose `$(NAME)` and `$$` must arrive unexpanded.
+ */
+export function literalValues(env: { [name: string]: kplus.EnvValue }): { [name: string]: kplus.EnvValue } {
+  const out: { [name: string]: kplus.EnvValue } = {};
+  for (const [name, value] of Object.entries(env)) {
+    out[name] = value.valueFrom === undefined && typeof value.value === 'string' ? literalEnv(value.value) : value;
+  }
+  return out;
+}

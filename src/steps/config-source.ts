@@ -4,7 +4,7 @@ import { assertScriptVariables, assertSecretKey } from '../private/env';
 import type { WrittenFile } from '../private/file-readers';
 import { brand, CONFIG_SOURCE_BRAND } from '../private/identity';
 import * as images from '../private/image';
-import { literalEnv } from '../private/kubelet-literal';
+import { literalEnv, literalValues } from '../private/kubelet-literal';
 import { assertDistinctOutputs, assertRelativePath, fileModeString } from '../private/mount-paths';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 
@@ -439,7 +439,8 @@ function bindTemplate(owner: string, options: TemplateSourceOptions): BoundConfi
     image: ConfigSource.BUSYBOX_IMAGE,
     scripts: ['lib.sh', 'fetch-lib.sh', 'render-template.sh'],
     env: {
-      ...options.variables,
+      // Substituted as data: `$(NAME)` and `$$` in a literal value stay as they are.
+      ...literalValues(options.variables),
       RENDER_SRC: literalEnv(SOURCE_MOUNT),
       RENDER_FILES: literalEnv(lines.join('\n')),
       RENDER_VARS: literalEnv(names.join(' ')),

@@ -4,7 +4,7 @@ import { InitStep, InitStepOptions } from '../init-step';
 import { assertScriptVariables } from '../private/env';
 import { groupCanRead, requireAppCanRead } from '../private/file-readers';
 import { BUSYBOX_IMAGE } from '../private/image';
-import { literalEnv } from '../private/kubelet-literal';
+import { literalEnv, literalValues } from '../private/kubelet-literal';
 import { assertRelativePath, fileModeString } from '../private/mount-paths';
 import { stepOwner } from '../private/step-values';
 import { SharedVolume } from '../shared-volume';
@@ -123,7 +123,8 @@ export class EnvFileInit extends InitStep {
       image: BUSYBOX_IMAGE,
       command: shellCommand('lib.sh', 'env-file.sh'),
       env: {
-        ...props.variables,
+        // Written out as data: `$(NAME)` and `$$` in a literal value stay as they are.
+        ...literalValues(props.variables),
         FETCH_DEST: literalEnv(DEST_MOUNT),
         ENVFILE_PATH: literalEnv(path),
         ENVFILE_FORMAT: literalEnv(props.format ?? EnvFileFormat.SHELL),

@@ -99,8 +99,8 @@ ip link add e2e-node type veth peer name e2e-peer
 ip addr add "$node_ip/24" dev e2e-node
 ip link set e2e-node up && ip link set e2e-peer up
 ip route add default dev e2e-node
-sysctl -qw net.ipv4.ip_forward=1
-sysctl -qw net.ipv4.conf.all.route_localnet=1 || true
+echo 1 >/proc/sys/net/ipv4/ip_forward
+echo 1 >/proc/sys/net/ipv4/conf/all/route_localnet
 
 # --- certificates: one CA; the apiserver's serving cert; one admin client for every component ---
 openssl_quiet() { openssl "$@" 2>/dev/null; }

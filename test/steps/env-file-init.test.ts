@@ -10,7 +10,8 @@ import { initContainersOf, podSpecOf, synthValid } from '../util/manifest';
 
 const tricky = {
   QUOTES: 'it\'s "quoted"',
-  DOLLARS: 'cost $5 and $(id) and `id` and ${HOME}',
+  // $(QUOTES) names a variable defined before it, and $$ is the kubelet's escape: both stay as they are.
+  DOLLARS: 'cost $5 and $(id) and $(QUOTES) and $$ and `id` and ${HOME}',
   MULTILINE: '-----BEGIN KEY-----\nabc\ndef\n-----END KEY-----\n',
   BACKSLASH: 'C:\\path\\n not a newline',
   INJECT: 'x\'; touch /config/injected; echo \'\n$(touch /config/injected)',
@@ -116,7 +117,7 @@ describe('EnvFileInit', () => {
       const dir = await writeEnvFile(busybox, EnvFileFormat.DOTENV);
       expect(fs.readFileSync(path.join(dir, 'app.env'), 'utf8')).toBe([
         'QUOTES="it\'s \\"quoted\\""',
-        'DOLLARS="cost \\$5 and \\$(id) and `id` and \\${HOME}"',
+        'DOLLARS="cost \\$5 and \\$(id) and \\$(QUOTES) and \\$\\$ and `id` and \\${HOME}"',
         'MULTILINE="-----BEGIN KEY-----\\nabc\\ndef\\n-----END KEY-----\\n"',
         'BACKSLASH="C:\\\\path\\\\n not a newline"',
         'INJECT="x\'; touch /config/injected; echo \'\\n\\$(touch /config/injected)"',

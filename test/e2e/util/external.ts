@@ -37,7 +37,8 @@ const EXTERNAL_NAMES = ['config.example.com', 'git.example.com'];
 function siteRepository(root: string): void {
   const work = path.join(root, 'work');
   const git = (...args: string[]) => execFileSync('git', args, {
-    cwd: work, stdio: 'pipe',
+    cwd: work,
+    stdio: 'pipe',
     env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.com' },
   });
   fs.mkdirSync(path.join(work, 'public'), { recursive: true });
@@ -70,7 +71,8 @@ export async function startExternalHosts(): Promise<ExternalHosts> {
   const requests: ExternalRequest[] = [];
   const files = new Map<string, string>([['/web/flags.json', FLAGS_JSON]]);
   const git = gitHttpHandler(repositories);
-  const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const tls = { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
+  const server = https.createServer(tls, (req: http.IncomingMessage, res: http.ServerResponse) => {
     const host = String(req.headers.host ?? '').replace(/:443$/, '');
     const url = new URL(req.url ?? '/', `https://${host}`);
     requests.push({ host, path: url.pathname, authorization: req.headers.authorization });

@@ -11,39 +11,26 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { App, Chart, Size } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parse } from 'yaml';
+import { APP_IMAGE, APP_RESOURCES, synthChart as synthChartObjects } from './chart-kit';
 import { describePods, getJson, kubectl, waitFor } from './kube';
-
-/** Resources of an app container that never starts: the node has 2 CPUs. */
-export const SMALL = {
-  cpu: { request: kplus.Cpu.millis(20) },
-  memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) },
-};
 
 /** The props of a small app container (the web stand-in, uid 1000). */
 export function appContainer(): kplus.ContainerProps {
   return {
     name: 'app',
-    image: 'ghcr.io/example/web:2.4.1',
+    image: APP_IMAGE,
     portNumber: 8080,
-    resources: SMALL,
+    resources: APP_RESOURCES,
     securityContext: { user: 1000, group: 1000 },
   };
 }
 
 /** A chart in `namespace`, built by `build`, synthesized to YAML. */
 export function synthChart(namespace: string, build: (chart: Chart) => void): string {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${namespace}-`));
-  try {
-    const app = new App({ outdir });
-    const chart = new Chart(app, namespace, { namespace });
-    build(chart);
-    return app.synthYaml();
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+  return synthChartObjects(namespace, build).text;
 }
 
 /** One row of `kubectl get pods`: its STATUS column, as kubectl computes it. */

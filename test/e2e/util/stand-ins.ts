@@ -39,12 +39,12 @@ async function runningPod(namespace: string, name: string, manifest: string): Pr
 /** Points the selector-less Service `service` at `ip:port`. */
 export async function endpoints(namespace: string, service: string, ip: string, port: number): Promise<void> {
   const svc = await getJson(['service', '-n', namespace, service]);
-  const servicePort = svc.spec.ports.find((p: any) => p.port === port) ?? svc.spec.ports[0];
+  const named = (svc.spec.ports.find((p: any) => p.port === port) ?? svc.spec.ports[0])?.name;
   await apply(JSON.stringify({
     apiVersion: 'v1',
     kind: 'Endpoints',
     metadata: { name: service, namespace },
-    subsets: [{ addresses: [{ ip }], ports: [{ port, ...(servicePort?.name ? { name: servicePort.name } : {}) }] }],
+    subsets: [{ addresses: [{ ip }], ports: [{ port, ...(named ? { name: named } : {}) }] }],
   }));
 }
 

@@ -8,7 +8,13 @@ import { parseAllDocuments } from 'yaml';
 import { apply, describePods, ensureNamespace, getJson, kubectl, waitFor } from './kube';
 
 /** A synthesized object, as parsed. */
-export type KubeObject = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: any };
+export interface KubeObject {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: any;
+}
 
 /** The objects of one YAML text. */
 export function parseManifests(text: string): KubeObject[] {
@@ -70,7 +76,8 @@ export async function workloadReady(o: KubeObject, timeoutMs = 180_000): Promise
       case 'DaemonSet':
         return (live.status.numberReady >= 1 && live.status.numberReady === live.status.desiredNumberScheduled) || undefined;
       default:
-        return (live.status.readyReplicas ?? 0) >= (live.spec.replicas ?? 1) && live.status.observedGeneration >= live.metadata.generation || undefined;
+        const ready = (live.status.readyReplicas ?? 0) >= (live.spec.replicas ?? 1);
+        return ready && live.status.observedGeneration >= live.metadata.generation || undefined;
     }
   }, () => describePods(ns));
 }
