@@ -100,8 +100,9 @@ export async function exec(namespace: string, pod: string, container: string, co
 export async function killSandbox(pod: any): Promise<void> {
   const ctr = (args: string[]) => new Promise<string>((resolve, reject) =>
     execFile('ctr', ['-n', 'k8s.io', ...args], (error, stdout, stderr) => error ? reject(new Error(stderr || error.message)) : resolve(stdout)));
+  // One filter, its conditions joined by commas (AND): separate filters would match either (OR).
   const ids = (await ctr(['containers', 'ls', '-q',
-    `labels."io.kubernetes.pod.uid"==${pod.metadata.uid}`, 'labels."io.cri-containerd.kind"==sandbox'])).split('\n').filter(Boolean);
+    `labels."io.kubernetes.pod.uid"==${pod.metadata.uid},labels."io.cri-containerd.kind"==sandbox`])).split('\n').filter(Boolean);
   if (ids.length === 0) throw new Error(`no sandbox for pod ${pod.metadata.namespace}/${pod.metadata.name}`);
   for (const id of ids) await ctr(['tasks', 'kill', '-s', 'SIGKILL', id]).catch(() => undefined);
 }
