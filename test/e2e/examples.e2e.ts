@@ -1,62 +1,14 @@
 /**
- * Every app in examples/, applied unchanged to the real cluster, with stand-in
- * dependencies: each workload reaches Ready (Complete for a Job), each init
- * step's log shows it did its work, the app reads what the steps prepared, and
- * a re-run (a new sandbox for the same pod, or a new pod) gives the same result
- * with fetches and migrations as no-ops.
+ * The apps in examples/ that run without data of their own, applied unchanged
+ * to the real cluster with stand-in dependencies: each workload reaches Ready
+ * (Complete for a Job), each init step's log shows it did its work, and a new
+ * pod runs the sequence again with the migrations as no-ops. (config-fetch and
+ * secure-data: examples-data.e2e.ts, which jest runs beside this file.)
  */
-import { ExternalHosts, FLAGS_JSON, startExternalHosts } from './util/external';
-import { deleteNamespace, exec, getJson, killSandbox, kubectl, logs, waitFor } from './util/kube';
-import { httpBehind, postgresBehind, secret } from './util/stand-ins';
-import { issueCert } from './util/tls';
-import { applyManifests, exampleManifests, initLogs, KubeObject, oneReplica, workloadPod, workloadReady } from './util/workloads';
-
-/** The examples' Services without a selector: each gets a stand-in of the kind its port suggests. */
-async function standInsFor(objects: KubeObject[], database?: { name: string; user: string }): Promise<void> {
-  const services = objects.filter(o => o.kind === 'Service' && Object.keys(o.spec.selector ?? {}).length === 0 && o.spec.clusterIP !== 'None');
-  await Promise.all(services.map(s => s.spec.ports[0].port === 5432
-    ? postgresBehind(s.metadata.namespace!, s.metadata.name, database?.name, database?.user)
-    : httpBehind(s.metadata.namespace!, s.metadata.name)));
-}
-
-function workload(objects: KubeObject[], kind: string, nameIncludes = ''): KubeObject {
-  const found = objects.find(o => o.kind === kind && o.metadata.name.includes(nameIncludes));
-  if (!found) throw new Error(`no ${kind} ${nameIncludes}`);
-  return found;
-}
-
-/** The app container's stand-in log: its summary line, once it has checked every mount. */
-async function appSummary(pod: any, container: string): Promise<string> {
-  return waitFor(`the app stand-in in ${pod.metadata.name} to check its volumes`, 30_000, async () => {
-    const text = await logs(pod.metadata.namespace, pod.metadata.name, container);
-    return /app: read \d+ files/.test(text) ? text : undefined;
-  });
-}
-
-/** A pod's restart of its init sequence after its sandbox was killed, waited until Ready again. */
-async function rerunInSamePod(o: KubeObject, pod: any): Promise<any> {
-  const firstInit = pod.spec.initContainers[0].name;
-  await killSandbox(pod);
-  await waitFor(`pod ${pod.metadata.name} to run its init sequence again`, 120_000, async () => {
-    const live = await getJson(['pod', '-n', pod.metadata.namespace, pod.metadata.name]);
-    const first = live.status.initContainerStatuses?.find((s: any) => s.name === firstInit);
-    return first?.restartCount > 0 || undefined;
-  });
-  await workloadReady(o);
-  return getJson(['pod', '-n', pod.metadata.namespace, pod.metadata.name]);
-}
-
-/** Deletes a workload's pod and waits for its replacement to be Ready. */
-async function replacePod(o: KubeObject, pod: any): Promise<any> {
-  await getJson(['pod', '-n', pod.metadata.namespace, pod.metadata.name]);
-  await kubectl(['delete', 'pod', '-n', pod.metadata.namespace, pod.metadata.name, '--wait=false']);
-  const next = await waitFor(`a new pod of ${o.metadata.name}`, 120_000, async () => {
-    const p = await workloadPod(o).catch(() => undefined);
-    return p && p.metadata.uid !== pod.metadata.uid ? p : undefined;
-  });
-  await workloadReady(o);
-  return getJson(['pod', '-n', next.metadata.namespace, next.metadata.name]);
-}
+import { appSummary, replacePod, standInsFor, workload } from './util/examples';
+import { deleteNamespace, getJson, kubectl, logs } from './util/kube';
+import { secret } from './util/stand-ins';
+import { applyManifests, exampleManifests, initLogs, oneReplica, workloadPod, workloadReady } from './util/workloads';
 
 describe('examples on a real cluster', () => {
   test('guide-pod: the init container runs, then the app starts with the shared volume mounted read-only', async () => {
@@ -90,49 +42,6 @@ describe('examples on a real cluster', () => {
     } finally {
       await deleteNamespace('shop');
     }
-  });
-
-  describe('config-fetch', () => {
-    let external: ExternalHosts;
-    beforeAll(async () => { external = await startExternalHosts(); });
-    afterAll(async () => { await external?.close(); await deleteNamespace('web'); });
-
-    test('fetches over HTTPS with a verified checksum, checks out Git, renders the env file; a re-run is a no-op', async () => {
-      const { text, objects } = exampleManifests('config-fetch');
-      const web = workload(objects, 'Deployment');
-      await applyManifests(text);
-      await oneReplica(objects);
-      await secret('web', 'config-server-token', { token: 'e2e-config-token' });
-      await secret('web', 'web-db', { password: 'pa$$ `word` $(id)' });
-      await workloadReady(web);
-      const pod = await workloadPod(web);
-      const steps = await initLogs(pod);
-      expect(steps.get('fetch-flags')).toContain(`fetched flags.json (${FLAGS_JSON.length} bytes, sha256 verified)`);
-      expect(steps.get('fetch-site')).toMatch(/checked out https:\/\/git\.example\.com\/web\/site\.git at v3\.2\.0 \([0-9a-f]{40}\), sub-path public,/);
-      expect(steps.get('render-env')).toContain('rendered app.env.tmpl -> app.env');
-      const app = await appSummary(pod, 'web');
-      expect(app).toMatch(/app: read 3 files in 2 volumes/);
-      expect(await exec('web', pod.metadata.name, 'web', ['cat', '/etc/app/flags.json'])).toBe(FLAGS_JSON);
-      expect(await exec('web', pod.metadata.name, 'web', ['cat', '/usr/share/nginx/html/site/index.html'])).toBe('<h1>site v3.2.0</h1>\n');
-      const env = await exec('web', pod.metadata.name, 'web', ['cat', '/etc/app/app.env']);
-      expect(env).toContain(`LISTEN_ADDR=${pod.status.podIP}:8080`);
-      expect(env).toContain('DATABASE_PASSWORD=pa$$ `word` $(id)');
-      // The token went to the host it was given for, and nowhere else.
-      expect(external.requests.filter(r => r.host === 'config.example.com').every(r => r.authorization === 'e2e-config-token')).toBe(true);
-      expect(external.requests.filter(r => r.host !== 'config.example.com').some(r => r.authorization)).toBe(false);
-
-      // A new sandbox for the same pod: the init sequence runs again over the same volumes.
-      const fetchesBefore = external.requests.filter(r => r.path === '/web/flags.json').length;
-      const again = await rerunInSamePod(web, pod);
-      const rerun = await initLogs(again);
-      expect(rerun.get('fetch-flags')).toContain('flags.json is already present (sha256 ');
-      expect(external.requests.filter(r => r.path === '/web/flags.json').length).toBe(fetchesBefore);
-      expect(rerun.get('fetch-site')).toMatch(/checked out .* at v3\.2\.0/);
-      // Nothing left behind: no scratch directories beside the fetched files.
-      const listing = await exec('web', again.metadata.name, 'web', ['sh', '-c', 'ls -A /etc/app /usr/share/nginx/html /usr/share/nginx/html/site']);
-      expect(listing).not.toMatch(/\.fetch\.|\.tmp\./);
-      expect(await exec('web', again.metadata.name, 'web', ['cat', '/etc/app/flags.json'])).toBe(FLAGS_JSON);
-    });
   });
 
   test('migrations: Flyway in every replica, golang-migrate once in a Job the app waits for; re-runs are no-ops', async () => {
@@ -175,29 +84,4 @@ describe('examples on a real cluster', () => {
     }
   });
 
-  test('secure-data: certificate checked, data volume group-writable, env file readable by the app', async () => {
-    const { text, objects } = exampleManifests('secure-data');
-    const search = workload(objects, 'StatefulSet');
-    try {
-      await applyManifests(text);
-      await oneReplica(objects);
-      const tls = issueCert('search', ['search.data.svc', '*.search-headless.data.svc'], 30);
-      await secret('data', 'search-tls', { 'tls.crt': tls.cert, 'tls.key': tls.key, 'ca.crt': tls.ca });
-      await secret('data', 'search-api-key', { key: "it's a $ecret" });
-      await workloadReady(search);
-      const pod = await workloadPod(search);
-      const steps = await initLogs(pod);
-      expect(steps.get('check-tls')).toMatch(/is valid from .* until .*, covers search\.data\.svc \*\.search-headless\.data\.svc, chains to /);
-      expect(steps.get('own-data')).toContain('is writable by group 1000 (fsGroup)');
-      expect(steps.get('write-env')).toContain('wrote 4 variable(s) to app.env');
-      const app = await appSummary(pod, 'search');
-      expect(app).toMatch(/app: uid=1000 gid=1000 groups=.*\b1000\b/);
-      expect(app).toMatch(/app\.env sets MEMORY_LIMIT NODE_IP NODE_NAME SEARCH_API_KEY/);
-      expect(app).toMatch(/wrote to [1-9]/);
-      const env = await exec('data', pod.metadata.name, 'search', ['sh', '-c', '. /etc/search/env/app.env && printf "%s|%s" "$SEARCH_API_KEY" "$NODE_IP"']);
-      expect(env).toBe(`it's a $ecret|${pod.status.podIP}`);
-    } finally {
-      await deleteNamespace('data');
-    }
-  });
 });
