@@ -28,39 +28,15 @@ need=(
   'dpkg-source:dpkg-dev' 'bzip2:bzip2' 'xz:xz-utils'       # apt-get source busybox
 )
 
-missing=()
-for entry in "${need[@]}"; do
-  what=${entry%%:*} package=${entry#*:}
-  case "$what" in
-    /*) compgen -G "$what" >/dev/null && continue ;;
-    *) command -v "$what" >/dev/null 2>&1 && continue ;;
-  esac
-  [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
-done
-
 if [ "$(id -u)" -ne 0 ]; then
   echo "npm test: the script tests run each init script as its container would (own PID namespace, uid 65532," >&2
   echo "no capabilities, read-only root, loopback only), which needs root. Run it as root, e.g. in a CI container." >&2
-  [ "${#missing[@]}" -eq 0 ] || echo "npm test: also missing: ${missing[*]}; install with: sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
-
-if [ "${#missing[@]}" -gt 0 ]; then
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "npm test: missing ${missing[*]}; install with: apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "npm test: installing ${missing[*]}"
-  log=$(mktemp)
-  # An unreachable extra source makes `apt-get update` fail while the Debian archive works; the
-  # install says whether what is needed was found.
-  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
-         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-    echo "npm test: could not install ${missing[*]} ($(tail -n 1 "$log")); install with: apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-  rm -f "$log"
-fi
+apt_label='npm test'
+# shellcheck source=test/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+install_missing "${need[@]}"
 
 # busybox built with `make defconfig` from Debian's source package: the official busybox image's
 # configuration (nc 1.10 compatible netcat, built-in TLS in wget), which Debian's build differs from.
@@ -69,17 +45,7 @@ if [ ! -x "$defconfig/busybox" ]; then
   echo "npm test: building busybox with make defconfig from Debian's source package (once; cached in $defconfig)"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  # A private source list, so the machine's apt configuration is left as it is.
-  mirror=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -1 || true)
-  [ -n "$mirror" ] || mirror=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -1 || true)
-  suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-  mkdir -p "$work/lists/partial"
-  echo "deb-src ${mirror:-http://deb.debian.org/debian} $suite main" >"$work/sources.list"
-  apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists")
-  if ! (cd "$work" && apt-get "${apt_opts[@]}" update -qq && apt-get "${apt_opts[@]}" source -qq busybox) >"$work/source.log" 2>&1; then
-    echo "npm test: apt-get source busybox failed: $(tail -n 1 "$work/source.log")" >&2
-    exit 1
-  fi
+  apt_source busybox "$work"
   src=$(find "$work" -maxdepth 1 -type d -name 'busybox-*' | head -1)
   if ! (cd "$src" && make defconfig && make -j"$(nproc)") >"$work/build.log" 2>&1; then
     echo "npm test: the defconfig busybox build failed: $(tail -n 3 "$work/build.log")" >&2

@@ -14,15 +14,10 @@ binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pro
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# A private source list, so the machine's apt configuration is left as it is.
-mirror=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -1 || true)
-[ -n "$mirror" ] || mirror=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -1 || true)
-suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-mkdir -p "$work/lists/partial"
-echo "deb-src ${mirror:-http://deb.debian.org/debian} $suite main" >"$work/sources.list"
-apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists")
-(cd "$work" && apt-get "${apt_opts[@]}" update -qq && apt-get "${apt_opts[@]}" source -qq kubernetes) >"$work/source.log" 2>&1 ||
-  { echo "test:e2e: apt-get source kubernetes failed: $(tail -n 1 "$work/source.log")" >&2; exit 1; }
+apt_label=test:e2e
+# shellcheck source=test/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../apt.sh"
+apt_source kubernetes "$work"
 src=$(find "$work" -maxdepth 1 -type d -name 'kubernetes-*' | head -1)
 
 reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2

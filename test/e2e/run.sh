@@ -41,26 +41,10 @@ need=(
   # the stand-in images' contents
   'git:git' 'psql:postgresql-client' '/usr/lib/postgresql/*/bin/postgres:postgresql'
 )
-missing=()
-for entry in "${need[@]}"; do
-  what=${entry%%:*} package=${entry#*:}
-  case "$what" in
-    /*) compgen -G "$what" >/dev/null && continue ;;
-    *) command -v "$what" >/dev/null 2>&1 && continue ;;
-  esac
-  [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]}; install them with your package manager"
-  say "installing ${missing[*]}"
-  log=$(mktemp)
-  # Debian's postgresql package starts a cluster of its own in a real system; no service runs here.
-  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
-         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-    die "could not install ${missing[*]} ($(tail -n 1 "$log")); install with: apt-get install -y ${missing[*]}"
-  fi
-  rm -f "$log"
-fi
+apt_label=test:e2e
+# shellcheck source=test/apt.sh
+. test/apt.sh
+install_missing "${need[@]}"
 
 if [ ! -x "$kube_bin/kubelet" ]; then
   say "building Kubernetes 1.20 from Debian's source package (once; cached in $kube_bin)"

@@ -54,19 +54,10 @@ need=(
   '/usr/bin/gcc:gcc' '/usr/include/stdio.h:libc6-dev' '/etc/ssl/certs/ca-certificates.crt:ca-certificates'
   '/usr/share/zoneinfo/Etc/UTC:tzdata'
 )
-missing=()
-for entry in "${need[@]}"; do
-  [ -e "${entry%%:*}" ] || missing+=("${entry#*:}")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  say "installing ${missing[*]}"
-  log=$(mktemp)
-  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
-         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-    die "could not install ${missing[*]} ($(tail -n 1 "$log"))"
-  fi
-  rm -f "$log"
-fi
+apt_label=images
+# shellcheck source=test/apt.sh
+. "$here/../../apt.sh"
+install_missing "${need[@]}"
 
 # is_static BINARY: true if ldd finds no shared libraries.
 is_static() { ! ldd "$1" >/dev/null 2>&1; }
