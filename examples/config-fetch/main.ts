@@ -37,6 +37,8 @@ export class ConfigFetchChart extends Chart {
         securityContext: { user: 101, group: 101 },
       }],
     });
+    // nginx writes its pid and temp files under /tmp, and the root filesystem is read-only.
+    web.containers[0].mount('/tmp', kplus.Volume.fromEmptyDir(this, 'nginx-tmp', 'nginx-tmp'));
     config.mount(web.containers[0], '/etc/app');
     site.mount(web.containers[0], '/usr/share/nginx/html');
     // drop ALL capabilities and seccomp RuntimeDefault: a restricted namespace admits the pod.

@@ -31,7 +31,8 @@ describe('data examples on a real cluster', () => {
       expect(steps.get('fetch-site')).toMatch(/checked out https:\/\/git\.example\.com\/web\/site\.git at v3\.2\.0 \([0-9a-f]{40}\), sub-path public,/);
       expect(steps.get('render-env')).toContain('rendered app.env.tmpl -> app.env');
       const app = await appSummary(pod, 'web');
-      expect(app).toMatch(/app: read 3 files in 2 volumes/);
+      // config (flags.json, app.env), site (index.html), and nginx's /tmp, the one it writes to.
+      expect(app).toMatch(/app: read 3 files in 3 volumes, wrote to 1/);
       expect(await exec('web', pod.metadata.name, 'web', ['cat', '/etc/app/flags.json'])).toBe(FLAGS_JSON);
       expect(await exec('web', pod.metadata.name, 'web', ['cat', '/usr/share/nginx/html/site/index.html'])).toBe('<h1>site v3.2.0</h1>\n');
       const env = await exec('web', pod.metadata.name, 'web', ['cat', '/etc/app/app.env']);
