@@ -10,6 +10,15 @@
 # (node IP, registry, hostPath root). Component logs are in <state dir>/logs.
 set -euo pipefail
 
+# In a chroot "/" is no mount point, and runc, making each container's root mount a slave of it,
+# fails ("mount /, flags: 0x84000: invalid argument"). Inside this private mount namespace, the root
+# is bound to a directory of its own, and the script starts again chrooted there, where "/" is a mount.
+if ! mountpoint -q /; then
+  mkdir -p /run/cdk8s-init-e2e-root
+  mount --rbind / /run/cdk8s-init-e2e-root
+  exec chroot /run/cdk8s-init-e2e-root /bin/bash -c 'cd "$1" && shift && exec /bin/bash "$@"' chroot "$PWD" "$0" "$@"
+fi
+
 bin=$1 images=$2 state=$3
 shift 3
 [ "${1:-}" = -- ] && shift
