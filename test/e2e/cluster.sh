@@ -10,13 +10,31 @@
 # (node IP, registry, hostPath root). Component logs are in <state dir>/logs.
 set -euo pipefail
 
-# In a chroot "/" is no mount point, and runc, making each container's root mount a slave of it,
-# fails ("mount /, flags: 0x84000: invalid argument"). Inside this private mount namespace, the root
-# is bound to a directory of its own, and the script starts again chrooted there, where "/" is a mount.
+# In a chroot, the root of this mount namespace is the host's, not the chroot: runc cannot make a
+# container's root a slave of "/" ("mount /, flags: 0x84000: invalid argument"), and `kubectl exec`
+# (runc exec joins the container's mount namespace at that namespace's root) would land outside the
+# container. So the chroot, bound to a mount of its own, becomes this namespace's root (pivot_root
+# from the namespace's real root, which a root process in a chroot can reach), and the script starts
+# again there. This changes nothing outside the namespace.
 if ! mountpoint -q /; then
-  mkdir -p /run/cdk8s-init-e2e-root
+  mkdir -p /run/cdk8s-init-e2e-root /run/cdk8s-init-e2e-escape
   mount --rbind / /run/cdk8s-init-e2e-root
-  exec chroot /run/cdk8s-init-e2e-root /bin/bash -c 'cd "$1" && shift && exec /bin/bash "$@"' chroot "$PWD" "$0" "$@"
+  exec perl -e '
+    my ($cwd, @command) = @ARGV;
+    chroot("/run/cdk8s-init-e2e-escape") or die "chroot: $!\n";   # the working directory stays outside it
+    chdir("..") for 1 .. 256;
+    chroot(".") or die "chroot: $!\n";
+    open(my $mounts, "<", "/proc/self/mountinfo") or die "mountinfo: $!\n";
+    my ($root) = grep { m{/run/cdk8s-init-e2e-root$} } map { (split / /)[4] } <$mounts>;
+    defined $root or die "cannot find the bind mount of the chroot\n";
+    chdir($root) or die "chdir $root: $!\n";
+    my ($new, $old, $old_abs) = (".", "run/cdk8s-init-e2e-escape", "/run/cdk8s-init-e2e-escape");  # syscall wants variables
+    syscall(155, $new, $old) == 0 or die "pivot_root: $!\n";          # SYS_pivot_root
+    chdir("/");
+    syscall(166, $old_abs, 2) == 0 or die "umount the old root: $!\n";  # SYS_umount2, MNT_DETACH
+    chdir($cwd) or die "chdir $cwd: $!\n";
+    exec("/bin/bash", @command) or die "exec: $!\n";
+  ' "$PWD" "$0" "$@"
 fi
 
 bin=$1 images=$2 state=$3
