@@ -5,6 +5,9 @@ import type { InitStep } from '../init-step';
 import type { SharedVolume } from '../shared-volume';
 import { DEFAULT_STEP_UID } from '../step-security';
 
+/** The largest gid the API server accepts (an int32). */
+const MAX_GID = 2147483647;
+
 /** Read permission bits of a file mode. */
 const GROUP_READ = 0o040;
 const OTHER_READ = 0o004;
@@ -18,6 +21,13 @@ export interface WrittenFile {
 /** Whether `mode` has the permission `bit` (one bit of 0o777). */
 export function hasBit(mode: number, bit: number): boolean {
   return Math.floor(mode / bit) % 2 === 1;
+}
+
+/** Fails, naming `owner`, unless `group` is a gid the API server accepts. */
+export function assertGroupId(owner: string, group: number): void {
+  if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group > MAX_GID) {
+    throw new Error(`${owner}: group ${String(group)} is not a valid gid; give an integer from 0 to ${MAX_GID}`);
+  }
 }
 
 /** Whether `mode` lets the file's group read it. */

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ConfigSource } from './config-source';
 import { InitStep, InitStepOptions } from '../init-step';
-import { groupCanRead, requireAppCanRead, WrittenFile } from '../private/file-readers';
+import { assertGroupId, groupCanRead, requireAppCanRead, WrittenFile } from '../private/file-readers';
 import { assertOwn, CONFIG_SOURCE_BRAND, SHARED_VOLUME_BRAND } from '../private/identity';
 import { literalEnv } from '../private/kubelet-literal';
 import { stepOwner, timeoutSeconds } from '../private/step-values';
@@ -96,9 +96,7 @@ export class ConfigFetchInit extends InitStep {
     const attemptS = timeoutSeconds(owner, 'attemptTimeout', props.attemptTimeout ?? Duration.seconds(60));
     const bound = props.source._bind(owner);
     if (props.group !== undefined) {
-      if (typeof props.group !== 'number' || !Number.isInteger(props.group) || props.group < 0 || props.group > 2147483647) {
-        throw new Error(`${owner}: group ${String(props.group)} is not a valid gid; give an integer from 0 to 2147483647`);
-      }
+      assertGroupId(owner, props.group);
       const unreadable = bound.files.find(f => !groupCanRead(f.mode));
       if (unreadable) {
         throw new Error(`${owner}: the mode of ${unreadable.path} does not let group ${props.group} read it; give a mode with group read, e.g. 0o440`);

@@ -2,7 +2,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InitStep, InitStepOptions } from '../init-step';
 import { assertScriptVariables } from '../private/env';
-import { groupCanRead, requireAppCanRead } from '../private/file-readers';
+import { assertGroupId, groupCanRead, requireAppCanRead } from '../private/file-readers';
 import { BUSYBOX_IMAGE } from '../private/image';
 import { literalEnv, literalValues } from '../private/kubelet-literal';
 import { assertRelativePath, fileModeString } from '../private/mount-paths';
@@ -11,9 +11,6 @@ import { SharedVolume } from '../shared-volume';
 import { shellCommand } from '../shell/scripts';
 
 const DEST_MOUNT = '/var/run/cdk8s-init/out';
-
-/** The largest gid the API server accepts (an int32). */
-const MAX_ID = 2147483647;
 
 /**
  * Syntax of a generated env file.
@@ -110,12 +107,9 @@ export class EnvFileInit extends InitStep {
     assertRelativePath(owner, 'path', path);
     const mode = fileModeString(owner, props.mode ?? 0o440);
     if (props.group !== undefined) {
-      const group = props.group;
-      if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group > MAX_ID) {
-        throw new Error(`${owner}: group ${String(group)} is not a valid gid; give an integer from 0 to ${MAX_ID}`);
-      }
+      assertGroupId(owner, props.group);
       if (!groupCanRead(props.mode ?? 0o440)) {
-        throw new Error(`${owner}: mode ${mode} does not let group ${group} read the file; give a mode with group read, e.g. 0o440`);
+        throw new Error(`${owner}: mode ${mode} does not let group ${props.group} read the file; give a mode with group read, e.g. 0o440`);
       }
     }
     super(scope, id, {
