@@ -2,6 +2,10 @@
  * The synthesis benchmark's workload: N Deployments, each with 4 init steps and
  * 2 shared volumes, built once with cdk8s-init and once directly with
  * cdk8s-plus (the same manifests, written by hand).
+ *
+ * The app runs as its own uid and gid, as apps usually do: the env file
+ * (mode 0440, owned by the step's uid) is then readable through the pod's
+ * fsGroup, which the library derives from the app's group.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,6 +17,8 @@ import { kubeletLiteral } from '../src/private/kubelet-literal';
 
 const BUSYBOX = 'busybox:1.36.1';
 const CONFIG_URL = 'https://config.example.com/app.yaml';
+const APP_ID = 1000;
+const APP = { name: 'app', image: 'app:1.0', securityContext: { user: APP_ID, group: APP_ID } };
 
 /** With the library. */
 export function withLibrary(workloads: number): App {
@@ -22,7 +28,7 @@ export function withLibrary(workloads: number): App {
     const scope = new Construct(chart, `svc${i}`);
     const config = new SharedVolume(scope, 'config');
     const env = new SharedVolume(scope, 'env');
-    const d = new kplus.Deployment(scope, 'deployment', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    const d = new kplus.Deployment(scope, 'deployment', { containers: [APP] });
     config.mount(d.containers[0], '/etc/app');
     env.mount(d.containers[0], '/etc/env');
     InitSequence.of(d).add(
@@ -57,7 +63,11 @@ export function withCdk8sPlus(workloads: number): App {
     const scope = new Construct(chart, `svc${i}`);
     const config = kplus.Volume.fromEmptyDir(scope, 'config', 'config');
     const env = kplus.Volume.fromEmptyDir(scope, 'env', 'env');
-    const d = new kplus.Deployment(scope, 'deployment', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    const d = new kplus.Deployment(scope, 'deployment', {
+      containers: [APP],
+      // What the library sets for the env file's readers (EnvFileInit's default group).
+      securityContext: { fsGroup: APP_ID, fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH },
+    });
     d.containers[0].mount('/etc/app', config, { readOnly: true });
     d.containers[0].mount('/etc/env', env, { readOnly: true });
     const common = { image: BUSYBOX, imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT, resources, securityContext };

@@ -2,12 +2,23 @@
  * Synthesizes every example app (examples/<app>/main.ts) to
  * examples/dist/<app>/*.k8s.yaml, in one process, and writes each chart's init
  * plan next to its YAML as <chart>.plan.md: `npm run examples`.
+ *
+ * With `--line <n>`, against cdk8s-plus-<n> and the line's built package
+ * (build/plus-<n>/), to examples/dist/plus-<n>/<app>/.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Chart } from 'cdk8s';
+import type { App, Chart } from 'cdk8s';
 import { exampleOutdir } from './outdir';
-import { InitPlan } from '../src';
+import { lineArgument, useLine } from '../projenrc/line-resolution';
+import { DESIGN_LINE } from '../projenrc/lines';
+
+const line = lineArgument(process.argv);
+useLine(line);
+if (line !== DESIGN_LINE) process.env.EXAMPLES_OUTDIR = path.join(process.env.EXAMPLES_OUTDIR ?? path.join(__dirname, 'dist'), `plus-${line}`);
+// Loaded after useLine, so it is the line's.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { InitPlan } = require('../src') as typeof import('../src');
 
 /** Markdown with a table and a Mermaid flowchart per workload of the chart. */
 function planOf(chart: Chart): string {

@@ -23,6 +23,12 @@ const JSII_RTTI = Symbol.for('jsii.rtti');
 /** The cdk8s-plus line this copy of the library is built for, e.g. "cdk8s-plus-27". */
 export const CDK8S_PLUS_LINE = rttiChain(kplus.AbstractPod.prototype)[0]?.fqn.split('.')[0] ?? 'cdk8s-plus-27';
 
+/**
+ * The cdk8s-plus lines cdk8s-init has a package for, `cdk8s-init-plus-<line>`
+ * (projenrc/lines.ts; test/lines/line.test.ts keeps the two lists equal).
+ */
+export const SUPPORTED_LINES = [27, 32, 33, 34];
+
 /** Marks `target` as made by this copy of the library. */
 export function brand(target: object, symbol: symbol): void {
   Object.defineProperty(target, symbol, { value: LIBRARY_LOCATION, enumerable: false });
@@ -108,9 +114,13 @@ function otherCdk8sPlusError(owner: string, subject: string, target: unknown, ba
   if (!match) return undefined;
   const line = match.fqn.split('.')[0];
   const kind = chain[0].fqn.split('.')[1];
+  const lineNumber = Number(line.replace('cdk8s-plus-', ''));
+  const advice = SUPPORTED_LINES.includes(lineNumber)
+    ? `install the package for the app's line instead: cdk8s-init-plus-${lineNumber}`
+    : `cdk8s-init has packages for cdk8s-plus-${SUPPORTED_LINES.join(', ')}: use one of those lines for the app and its package cdk8s-init-plus-<line>`;
   return new Error(line !== CDK8S_PLUS_LINE
-    ? `${owner}: ${subject} is a ${kind} of ${line} ${match.version}; this cdk8s-init supports ${supported}. ` +
-      'Use the same cdk8s-plus line for the app and cdk8s-init'
+    ? `${owner}: ${subject} is a ${kind} of ${line} ${match.version}; this cdk8s-init (${CDK8S_PLUS_LINE.replace('cdk8s-plus', 'cdk8s-init-plus')}) ` +
+      `supports ${supported}; ${advice}`
     : `${owner}: ${subject} comes from another copy of ${line} than the one cdk8s-init loads ` +
       `(${require.resolve(CDK8S_PLUS_LINE)}); make ${line} a single dependency of the app (npm dedupe)`);
 }

@@ -4,6 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { brand, brandOf, twoCopiesError, WORKLOAD_INIT_BRAND } from './identity';
 import { literalEnv } from './kubelet-literal';
+import { podSpecRepairs } from './line';
 import { pathsOverlap } from './mount-paths';
 import { suffixedLabel, truncationNote } from './names';
 import { hardeningPatches, podSpecPath, valueAt } from './pod-spec-path';
@@ -86,7 +87,8 @@ export class WorkloadInit extends Construct {
     const apiObject = ApiObject.of(workload);
     const toJson = apiObject.toJson.bind(apiObject);
     apiObject.toJson = () => {
-      const json = toJson();
+      const rendered = toJson();
+      const json = JsonPatch.apply(rendered, ...podSpecRepairs(workload, this.specPath, rendered));
       const patched = JsonPatch.apply(json, ...this.render(json));
       // In key order, as cdk8s writes every other field, so the YAML does not depend on who set a field.
       const parent = valueAt(patched, this.specPath.slice(0, this.specPath.lastIndexOf('/')) || '');

@@ -8,33 +8,58 @@ import * as os from 'os';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { DESIGN_LINE, lineDir, PLUS_LINES } from '../../projenrc/lines';
 import { InitSequence, WaitForJob } from '../../src';
-import { assertWorkload, CDK8S_PLUS_LINE } from '../../src/private/identity';
+import { assertWorkload, CDK8S_PLUS_LINE, SUPPORTED_LINES } from '../../src/private/identity';
 import { newChart } from '../util/fixtures';
+import { PLUS_LINE } from '../util/line';
 
 const ROOT = path.join(__dirname, '..', '..');
+/** The package under test: the repo itself for the design line, else the line's build. */
+const PACKAGE = PLUS_LINE === DESIGN_LINE ? ROOT : path.join(ROOT, lineDir(PLUS_LINE));
 const RTTI = Symbol.for('jsii.rtti');
 
+/** Another supported line than the one under test. */
+const OTHER = PLUS_LINE === 33 ? 32 : 33;
+const THIS_PACKAGE = `cdk8s-init-plus-${PLUS_LINE}`;
+
 test('the line this copy supports is read from cdk8s-plus itself', () => {
-  expect(CDK8S_PLUS_LINE).toBe('cdk8s-plus-27');
+  expect(CDK8S_PLUS_LINE).toBe(`cdk8s-plus-${PLUS_LINE}`);
 });
 
-test('a workload of another cdk8s-plus line: the error names that line and the supported one', () => {
-  // What jsii puts on cdk8s-plus-33's classes.
-  class AbstractPod33 { }
-  (AbstractPod33 as any)[RTTI] = { fqn: 'cdk8s-plus-33.AbstractPod', version: '2.4.10' };
-  class Deployment33 extends AbstractPod33 { public readonly node = { path: 'app/web' }; }
-  (Deployment33 as any)[RTTI] = { fqn: 'cdk8s-plus-33.Deployment', version: '2.4.10' };
-  expect(() => assertWorkload('InitSequence.of', new Deployment33()))
-    .toThrow('InitSequence.of: "app/web" (Deployment33) is a Deployment of cdk8s-plus-33 2.4.10; this cdk8s-init supports cdk8s-plus-27 workloads');
-  expect(() => InitSequence.of(new Deployment33() as any)).toThrow(/is a Deployment of cdk8s-plus-33 2\.4\.10; this cdk8s-init supports cdk8s-plus-27/);
+test('the lines named in errors are the lines with a package', () => {
+  expect(SUPPORTED_LINES).toEqual(PLUS_LINES.map(l => l.line));
+});
+
+/** A class as jsii marks the classes of cdk8s-plus-<line>. */
+function foreignClass<T extends new (...args: any[]) => object>(base: T, fqn: string): T {
+  const marked = class extends base { };
+  Object.defineProperty(marked, 'name', { value: `${fqn.split('.')[1]}${fqn.split('.')[0].split('-')[2]}` });
+  (marked as any)[RTTI] = { fqn, version: '2.4.10' };
+  return marked;
+}
+
+test('a workload of another supported cdk8s-plus line: the error names that line and its cdk8s-init package', () => {
+  const AbstractPodOther = foreignClass(class { }, `cdk8s-plus-${OTHER}.AbstractPod`);
+  const DeploymentOther = foreignClass(class extends AbstractPodOther { public readonly node = { path: 'app/web' }; }, `cdk8s-plus-${OTHER}.Deployment`);
+  expect(() => assertWorkload('InitSequence.of', new DeploymentOther())).toThrow(
+    `InitSequence.of: "app/web" (Deployment${OTHER}) is a Deployment of cdk8s-plus-${OTHER} 2.4.10; this cdk8s-init (${THIS_PACKAGE}) ` +
+    `supports cdk8s-plus-${PLUS_LINE} workloads; install the package for the app's line instead: cdk8s-init-plus-${OTHER}`);
+  expect(() => InitSequence.of(new DeploymentOther() as any)).toThrow(`is a Deployment of cdk8s-plus-${OTHER} 2.4.10`);
+});
+
+test('a workload of a line without a package: the error lists the lines that have one', () => {
+  const AbstractPod30 = foreignClass(class { }, 'cdk8s-plus-30.AbstractPod');
+  const Deployment30 = foreignClass(class extends AbstractPod30 { public readonly node = { path: 'app/web' }; }, 'cdk8s-plus-30.Deployment');
+  expect(() => assertWorkload('InitSequence.of', new Deployment30())).toThrow(
+    `is a Deployment of cdk8s-plus-30 2.4.10; this cdk8s-init (${THIS_PACKAGE}) supports cdk8s-plus-${PLUS_LINE} workloads; ` +
+    'cdk8s-init has packages for cdk8s-plus-27, 32, 33, 34: use one of those lines for the app and its package cdk8s-init-plus-<line>');
 });
 
 test('a Job of another cdk8s-plus line given to WaitForJob: the error names that line', () => {
-  class Job33 { public readonly node = { path: 'app/schema' }; public readonly ttlAfterFinished?: Duration; }
-  (Job33 as any)[RTTI] = { fqn: 'cdk8s-plus-33.Job', version: '2.4.10' };
-  expect(() => new WaitForJob(newChart(), 'wait', { job: new Job33() as any }))
-    .toThrow('WaitForJob test/wait: job "app/schema" (Job33) is a Job of cdk8s-plus-33 2.4.10; this cdk8s-init supports cdk8s-plus-27');
+  const JobOther = foreignClass(class { public readonly node = { path: 'app/schema' }; public readonly ttlAfterFinished?: Duration; }, `cdk8s-plus-${OTHER}.Job`);
+  expect(() => new WaitForJob(newChart(), 'wait', { job: new JobOther() as any })).toThrow(
+    `WaitForJob test/wait: job "app/schema" (Job${OTHER}) is a Job of cdk8s-plus-${OTHER} 2.4.10; this cdk8s-init (${THIS_PACKAGE}) supports cdk8s-plus-${PLUS_LINE}`);
 });
 
 test('a non-workload of the same line is still "not a pod-bearing workload"', () => {
@@ -46,22 +71,23 @@ test('a non-workload of the same line is still "not a pod-bearing workload"', ()
  * Two installs of the package, as npm lays them out when a team-pattern package
  * bundles its own cdk8s-init: app/node_modules/cdk8s-init and
  * app/node_modules/team-pattern/node_modules/cdk8s-init, sharing one cdk8s,
- * cdk8s-plus-27 and constructs. Uses the jsii build in lib/ (npm test compiles it first).
+ * cdk8s-plus and constructs. Uses the jsii build of the line under test (lib/, or
+ * build/plus-<line>/lib/; npm test compiles them first).
  */
 describe('two copies of cdk8s-init in one app', () => {
   let app: string;
 
   beforeAll(() => {
-    if (!fs.existsSync(path.join(ROOT, 'lib', 'index.js'))) throw new Error('lib/ is not built: npm test compiles it before jest');
+    if (!fs.existsSync(path.join(PACKAGE, 'lib', 'index.js'))) throw new Error(`${PACKAGE}/lib is not built: npm test compiles it before jest`);
     app = fs.mkdtempSync(path.join(os.tmpdir(), 'two-copies-'));
     const install = (dir: string) => {
       fs.mkdirSync(dir, { recursive: true });
-      for (const entry of ['package.json', 'lib', 'assets']) fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+      for (const entry of ['package.json', 'lib', 'assets']) fs.cpSync(path.join(PACKAGE, entry), path.join(dir, entry), { recursive: true });
     };
     install(path.join(app, 'node_modules', 'cdk8s-init'));
     const team = path.join(app, 'node_modules', 'team-pattern');
     install(path.join(team, 'node_modules', 'cdk8s-init'));
-    for (const dep of ['cdk8s', 'cdk8s-plus-27', 'constructs']) {
+    for (const dep of ['cdk8s', `cdk8s-plus-${PLUS_LINE}`, 'constructs']) {
       fs.symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(app, 'node_modules', dep), 'dir');
     }
     fs.writeFileSync(path.join(team, 'package.json'), JSON.stringify({ name: 'team-pattern', version: '1.0.0', main: 'index.js' }));
@@ -79,7 +105,7 @@ describe('two copies of cdk8s-init in one app', () => {
   const run = (body: string) => {
     fs.writeFileSync(path.join(app, 'main.js'), `
       const { App, Chart } = require('cdk8s');
-      const kplus = require('cdk8s-plus-27');
+      const kplus = require('cdk8s-plus-${PLUS_LINE}');
       const { InitSequence, SharedVolume } = require('cdk8s-init');
       const { fetchInto, waitForDb } = require('team-pattern');
       const chart = new Chart(new App(), 'app');

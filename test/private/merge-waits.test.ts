@@ -6,7 +6,7 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   DatabaseConnection, InitPlan, InitSequence, MigrationInit, MigrationSource, MigrationTool, WaitForService, WaitTarget,
 } from '../../src';
-import { runContainer } from '../util/container';
+import { runContainer, testContainers } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { initContainersOf, synthValid } from '../util/manifest';
 import { freePort, tcpListenerAfter } from '../util/servers';
@@ -57,7 +57,7 @@ test('a migration\'s database wait that an earlier step already waited for is le
   expect(initContainersOf(synthValid(chart)).map(c => c.name)).toEqual(['wait-deps', 'migrate']);
 });
 
-test('the merged container really waits for both steps\' targets', async () => {
+testContainers('the merged container really waits for both steps\' targets', async () => {
   const first = tcpListenerAfter(await freePort(), 0);
   const second = tcpListenerAfter(await freePort(), 300);
   try {

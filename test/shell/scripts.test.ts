@@ -12,7 +12,7 @@ import {
   MigrationJob, MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit, WaitForService, WaitTarget,
 } from '../../src';
 import { shellScript } from '../../src/shell/scripts';
-import { runContainer } from '../util/container';
+import { runContainer, testContainers } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { containerArgv, containerEnv } from '../util/kubelet';
 import { initContainersOf, synthValid } from '../util/manifest';
@@ -78,7 +78,7 @@ test('every library script reaches the shell as the tested text of assets/shell/
   }
 });
 
-test('library-built env values reach the process exactly, even with $(NAME) and $$ in user input', async () => {
+testContainers('library-built env values reach the process exactly, even with $(NAME) and $$ in user input', async () => {
   const server = await httpServer((_req, res) => { res.writeHead(200); res.end(); });
   try {
     const chart = newChart();

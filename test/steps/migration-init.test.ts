@@ -6,7 +6,7 @@ import {
   ConfigFetchInit, ConfigSource, DatabaseConnection, DatabaseEngine, InitSequence,
   MigrationInit, MigrationInitProps, MigrationSource, MigrationTool, SharedVolume,
 } from '../../src';
-import { runContainer } from '../util/container';
+import { describeContainers, runContainer } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { containerArgv } from '../util/kubelet';
 import { initContainersOf, synthValid } from '../util/manifest';
@@ -214,7 +214,7 @@ describe('MigrationInit presets follow each tool\'s documented CLI', () => {
   });
 });
 
-describe('MigrationInit runs Liquibase in its container against a real PostgreSQL', () => {
+describeContainers('MigrationInit runs Liquibase in its container against a real PostgreSQL', () => {
   // The image (liquibase/liquibase) has its launcher, a bash script that runs java, on PATH.
   // Here the npm package's distribution is mounted read-only at /opt/liquibase and put on
   // PATH as the image's ENV would; java and bash are the host's. (Not at the image's

@@ -8,7 +8,7 @@ import {
   ConfigFetchInit, ConfigSource, DatabaseConnection, InitSequence, MigrationJob, MigrationJobProps, MigrationSource,
   MigrationTool, SharedVolume, StepSecurity,
 } from '../../src';
-import { emptyDir, runContainer, RunOptions } from '../util/container';
+import { describeContainers, emptyDir, runContainer, RunOptions } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { podSpecOf, synthValid } from '../util/manifest';
 import { startPostgres } from '../util/postgres';
@@ -155,7 +155,7 @@ describe('MigrationJob name: changes with anything that defines the pod or the m
 });
 
 
-describe('MigrationJob with migrations from a shared volume its initSteps fill', () => {
+describeContainers('MigrationJob with migrations from a shared volume its initSteps fill', () => {
   const REPOSITORY = 'https://git.example.com/db.git';
 
   function fetchedJob(chart: Chart, options: { repository?: string; revision?: string; database?: DatabaseConnection } = {}) {

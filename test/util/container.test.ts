@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { emptyDir, forEachBusybox, runContainer, runScript } from './container';
+import { emptyDir, forEachBusybox, runContainer, runScript, testContainers } from './container';
 import { containerArgv, containerEnv, expand } from './kubelet';
 
 const restricted = {
@@ -117,7 +117,7 @@ forEachBusybox(busybox => {
   });
 });
 
-test('a manifest literal cannot be overridden by a test', async () => {
+testContainers('a manifest literal cannot be overridden by a test', async () => {
   await expect(runContainer({ name: 'c', command: ['sh'], env: [{ name: 'A', value: '1' }] }, { env: { A: '2' } }))
     .rejects.toThrow('env A is set in the manifest');
 });

@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { containerArgv, containerEnv } from './kubelet';
+import { PLUS_LINE, RUNS_CONTAINERS } from './line';
 
 /** A busybox build the scripts must work under. */
 export interface BusyboxBuild {
@@ -45,9 +46,25 @@ export const BUSYBOX_BUILDS: BusyboxBuild[] = [
 /** Debian's busybox. */
 export const DEBIAN_BUSYBOX = BUSYBOX_BUILDS[0];
 
-/** Runs `fn` once per busybox build inside a describe block named after it. */
+/**
+ * Runs `fn` once per busybox build inside a describe block named after it; in a
+ * later cdk8s-plus line's run the block is skipped (see `RUNS_CONTAINERS`).
+ */
 export function forEachBusybox(fn: (busybox: BusyboxBuild) => void): void {
-  describe.each(BUSYBOX_BUILDS.map(b => [b.name, b] as const))('under %s busybox', (_name, busybox) => fn(busybox));
+  const describeEach = RUNS_CONTAINERS ? describe.each : describe.skip.each;
+  describeEach(BUSYBOX_BUILDS.map(b => [b.name, b] as const))('under %s busybox', (_name, busybox) => fn(busybox));
+}
+
+/** `describe`, skipped in a later cdk8s-plus line's run: for container tests outside `forEachBusybox`. */
+export const describeContainers: jest.Describe = RUNS_CONTAINERS ? describe : describe.skip;
+
+/** `test`, skipped in a later cdk8s-plus line's run: a container test outside `forEachBusybox`. */
+export const testContainers: jest.It = RUNS_CONTAINERS ? test : test.skip;
+
+function assertContainerRun(): void {
+  if (!RUNS_CONTAINERS) {
+    throw new Error(`container runs belong to the design line's run, not cdk8s-plus-${PLUS_LINE}'s: wrap the test in forEachBusybox or describeContainers`);
+  }
 }
 
 const appletDirs = new Map<string, string>();
@@ -211,6 +228,7 @@ function volumeMounts(container: any, pod: any, options: RunOptions): string[] {
 
 /** Runs a synthesized container to its exit. */
 export async function runContainer(container: any, options: RunOptions = {}): Promise<RunResult> {
+  assertContainerRun();
   assertLoopbackOnly();
   const pod = options.pod ?? PODS.get(container);
   const literal = new Set((container.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => e.name));
