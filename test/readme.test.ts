@@ -8,6 +8,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
+import { DESIGN_LINE, lineDir } from '../projenrc/lines';
+import { PLUS_LINE } from './util/line';
 
 const ROOT = path.join(__dirname, '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -15,13 +17,13 @@ const samples = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map(m => m[1]);
 
 const PRELUDE = `
 import { App, Chart, Duration, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import {
   AppContainerHardening, CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, EnvFileInit, InitContainerPolicy, InitPlan,
   InitSequence, InitStep, MigrationInit, MigrationJob, MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit,
   WaitForService, WaitTarget,
-} from 'cdk8s-init';
+} from 'cdk8s-init-plus-33';
 declare const app: App;
 declare const chart: Chart;
 declare const deployment: kplus.Deployment;
@@ -78,7 +80,12 @@ test('every TypeScript sample in README compiles', () => {
     types: ['node'],
     typeRoots: [path.join(ROOT, 'node_modules', '@types')],
     baseUrl: ROOT,
-    paths: { 'cdk8s-init': ['src/index.ts'], '*': ['node_modules/*'] },
+    // The samples use line 33, as a new app does; each line's run compiles them against that line.
+    paths: {
+      'cdk8s-init-plus-33': [PLUS_LINE === DESIGN_LINE ? 'src/index.ts' : `${lineDir(PLUS_LINE)}/lib/index.d.ts`],
+      'cdk8s-plus-33': [`node_modules/cdk8s-plus-${PLUS_LINE}`],
+      '*': ['node_modules/*'],
+    },
     ignoreDeprecations: '6.0',
   });
   const errors = ts.getPreEmitDiagnostics(program).map(d => {
