@@ -1,5 +1,6 @@
 export * from './init-step';
 export * from './init-sequence';
+export * from './kubernetes-target';
 export * from './shared-volume';
 export * from './step-security';
 export * from './steps/wait-target';

@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addSecretKeyValidation, assertSafeEnv } from './private/env';
+import { sidecarContainerProps } from './private/line';
 import { assertOwn, brand, INIT_STEP_BRAND, SHARED_VOLUME_BRAND } from './private/identity';
 import { assertPinnedImage } from './private/image';
 import { assertAbsolutePath, assertMountPath, assertNoOverlappingMounts } from './private/mount-paths';
@@ -44,6 +45,41 @@ export interface InitStepOptions {
    * @default StepSecurity.restricted()
    */
   readonly security?: StepSecurity;
+}
+
+/**
+ * What makes a step a native sidecar, and its probes.
+ *
+ * A native sidecar is an init container with `restartPolicy: Always`
+ * (Kubernetes 1.28 with the SidecarContainers feature gate, on by default from
+ * 1.29): it starts in its place in the sequence, the next step starts once it
+ * has started (its startup probe passed), it keeps running beside the app,
+ * and it is stopped after the app. In a Job, the Job completes when the app
+ * containers exit, whatever the sidecar does.
+ */
+export interface SidecarOptions {
+  /**
+   * Passes once the sidecar is ready for the steps after it (a proxy listening,
+   * an agent with its credentials): they, and the app, start only then.
+   *
+   * @default - none: the next step starts as soon as the sidecar's process has started
+   */
+  readonly startupProbe?: kplus.Probe;
+
+  /**
+   * Whether the sidecar is ready for traffic, once started; the pod is Ready only
+   * while every sidecar and app container is.
+   *
+   * @default - none
+   */
+  readonly readinessProbe?: kplus.Probe;
+
+  /**
+   * Whether the sidecar is alive; the kubelet restarts it when this fails.
+   *
+   * @default - none
+   */
+  readonly livenessProbe?: kplus.Probe;
 }
 
 /**
@@ -122,6 +158,18 @@ export interface InitStepProps extends InitStepOptions {
    * @default - none
    */
   readonly description?: string;
+
+  /**
+   * Run the step as a native sidecar (`restartPolicy: Always`), with these
+   * probes: it starts in its place in the sequence and keeps running beside
+   * the app. It needs Kubernetes 1.29 or later: declare the version the
+   * manifests are for with `KubernetesTarget` on the app or chart, or
+   * synthesis fails (an older API server would silently drop the field, and the
+   * pod would never start).
+   *
+   * @default - an ordinary init step, which must exit 0 before the next one starts
+   */
+  readonly sidecar?: SidecarOptions;
 }
 
 /**
@@ -175,6 +223,9 @@ export class InitStep extends Construct {
   /** Path of the step's private scratch directory, if any. */
   public readonly scratchPath?: string;
 
+  /** The step's sidecar options, when it runs as a native sidecar. */
+  public readonly sidecar?: SidecarOptions;
+
   private readonly scratch?: kplus.Volume;
   private readonly _prerequisites: InitStep[] = [];
 
@@ -212,8 +263,12 @@ export class InitStep extends Construct {
     this.resources = withDefaultResources(props.resources);
     this.security = props.security ?? StepSecurity.restricted();
     if (props.timeout !== undefined) timeoutSeconds(owner, 'timeout', props.timeout);
+    if (props.sidecar !== undefined && props.timeout !== undefined) {
+      throw new Error(`${owner}: a sidecar runs beside the app until the pod stops, so it has no timeout; bound its start with a startupProbe`);
+    }
     this.timeout = props.timeout;
     this.description = props.description;
+    this.sidecar = props.sidecar === undefined ? undefined : { ...props.sidecar };
   }
 
   /**
@@ -226,7 +281,7 @@ export class InitStep extends Construct {
     const mount = (m: SharedVolumeMount, readOnly: boolean): kplus.VolumeMount => ({
       path: m.path, volume: m.volume.volume, readOnly, subPath: m.subPath,
     });
-    return {
+    const props: kplus.ContainerProps = {
       name: this.name,
       image: this.image,
       imagePullPolicy: this.imagePullPolicy,
@@ -242,6 +297,7 @@ export class InitStep extends Construct {
         ...this.scratch ? [{ path: this.scratchPath!, volume: this.scratch, readOnly: false }] : [],
       ],
     };
+    return this.sidecar ? sidecarContainerProps(props, this.sidecar) : props;
   }
 
   /**

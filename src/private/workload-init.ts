@@ -4,12 +4,13 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { brand, brandOf, twoCopiesError, WORKLOAD_INIT_BRAND } from './identity';
 import { literalEnv } from './kubelet-literal';
-import { podSpecRepairs } from './line';
+import { podSpecRepairs, sidecarPatches } from './line';
 import { pathsOverlap } from './mount-paths';
 import { suffixedLabel, truncationNote } from './names';
 import { hardeningPatches, podSpecPath, valueAt } from './pod-spec-path';
 import { waiverAnnotations } from './waivers';
 import type { InitStep } from '../init-step';
+import { KubernetesTarget } from '../kubernetes-target';
 import { SharedVolume } from '../shared-volume';
 import { WaitForService } from '../steps/wait-for-service';
 
@@ -210,6 +211,9 @@ export class WorkloadInit extends Construct {
     if (this.entries.some(e => e.step === step)) {
       throw new Error(`${owner}: this step is already in the init sequence of ${where}; a step runs once per pod`);
     }
+    if (step.sidecar && list === 'containers') {
+      throw new Error(`${owner}: a sidecar is an init container with restartPolicy: Always; add it to the init sequence of ${where}, not as a main container`);
+    }
     const clash = [...this.workload.initContainers, ...this.workload.containers].find(c => c.name === step.name);
     if (clash) {
       const other = this.entries.find(e => e.step.name === step.name)?.step;
@@ -285,6 +289,7 @@ export class WorkloadInit extends Construct {
       patches.push(
         ...hardeningPatches(at, entry.step.name, added),
         JsonPatch.add(`${at}/terminationMessagePolicy`, 'FallbackToLogsOnError'),
+        ...entry.step.sidecar ? sidecarPatches(at, entry.container!, entry.step.sidecar) : [],
       );
       if (entry.apiToken) {
         const mount = { name: API_TOKEN_VOLUME, mountPath: API_TOKEN_PATH, readOnly: true };
@@ -333,7 +338,25 @@ export class WorkloadInit extends Construct {
     }
     for (const c of this.workload.containers) errors.push(...this.validateMountPaths(c));
     errors.push(...this.validateVolumeNames(containers));
+    errors.push(...this.validateSidecars());
     return errors;
+  }
+
+  /** Native sidecars need a cluster that keeps their restartPolicy: the declared Kubernetes version says so, or synthesis fails. */
+  private validateSidecars(): string[] {
+    const sidecars = this.entries.filter(e => e.container && e.step.sidecar).map(e => `"${e.step.name}" (${e.step.node.path})`);
+    if (sidecars.length === 0) return [];
+    const what = `${sidecars.length === 1 ? 'init step' : 'init steps'} ${sidecars.join(', ')} ${sidecars.length === 1 ? 'is a native sidecar' : 'are native sidecars'}`;
+    const target = KubernetesTarget.of(this.workload);
+    if (!target) {
+      return [
+        `${what} (restartPolicy: Always), which an API server older than 1.28 accepts and drops, leaving an init container ` +
+        'that never exits and a pod that never starts; declare the Kubernetes version the manifests are for on the app or ' +
+        "chart: new KubernetesTarget(app, 'KubernetesTarget', { version: '1.29' })",
+      ];
+    }
+    const problem = target.nativeSidecarProblem;
+    return problem ? [`${what}, but ${problem}`] : [];
   }
 
   private validateMountPaths(container: kplus.Container): string[] {

@@ -74,7 +74,8 @@ function podSpecProblems(where: string, spec: Json): string[] {
     }
     for (const p of dup(mounts.map(m => m.mountPath))) problems.push(`${where}: ${c.name} has two mounts at ${p}`);
   }
-  for (const c of spec.initContainers ?? []) {
+  // The API server allows probes and lifecycle hooks on native sidecars (restartPolicy: Always) only.
+  for (const c of (spec.initContainers ?? []).filter((i: Json) => i.restartPolicy !== 'Always')) {
     for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle']) {
       if (c[probe]) problems.push(`${where}: init container ${c.name} has ${probe}`);
     }

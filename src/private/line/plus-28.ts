@@ -1,5 +1,6 @@
 import { JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import type { SidecarOptions } from '../../init-step';
 import { valueAt } from '../pod-spec-path';
 
 /**
@@ -27,4 +28,20 @@ export function podSpecRepairs(workload: kplus.AbstractPod, specPath: string, js
   if (volumes.length === 0 || spec?.volumes !== undefined) return [];
   // As the workload's manifest has them: the L1 JSON form, keys in order.
   return [JsonPatch.add(`${specPath}/volumes`, volumes.map(v => kplus.k8s.toJson_Volume(v)))];
+}
+
+/** The container props of a native sidecar step: the line's own restartPolicy and probes. */
+export function sidecarContainerProps(props: kplus.ContainerProps, sidecar: SidecarOptions): kplus.ContainerProps {
+  return {
+    ...props,
+    restartPolicy: kplus.ContainerRestartPolicy.ALWAYS,
+    startup: sidecar.startupProbe,
+    readiness: sidecar.readinessProbe,
+    liveness: sidecar.livenessProbe,
+  };
+}
+
+/** Nothing: this line renders a sidecar's restartPolicy and probes itself (`sidecarContainerProps`). */
+export function sidecarPatches(_at: string, _container: kplus.Container, _sidecar: SidecarOptions): JsonPatch[] {
+  return [];
 }
