@@ -1,8 +1,10 @@
-import { Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { InitSequence, InitStep, SharedVolume, StepSecurity } from '../src';
-import { newChart } from './util/fixtures';
-import { initContainersOf, synthValid } from './util/manifest';
+import { InitSequence, InitStep, KubernetesTarget, SharedVolume, StepSecurity } from '../src';
+import { WorkloadInit } from '../src/private/workload-init';
+import { everyWorkload, newChart } from './util/fixtures';
+import { DESIGN_LINE, PLUS_LINE } from './util/line';
+import { initContainersOf, podSpecOf, synthValid } from './util/manifest';
 
 const IMAGE = 'busybox:1.36.1';
 
@@ -179,5 +181,105 @@ describe('StepSecurity', () => {
       'chown.waivers.cdk8s-init.io/capabilities.CHOWN': 'chown the data volume',
       'chown.waivers.cdk8s-init.io/capabilities.FOWNER': 'chown the data volume',
     });
+  });
+});
+
+describe('a native sidecar step', () => {
+  /** A chart whose app targets Kubernetes 1.30, where native sidecars are on by default. */
+  function sidecarChart(): Chart {
+    const app = Testing.app();
+    new KubernetesTarget(app, 'KubernetesTarget', { version: '1.30' });
+    return new Chart(app, 'test');
+  }
+
+  function proxy(chart: Chart, socket: SharedVolume): InitStep {
+    return new InitStep(chart, 'proxy', {
+      image: 'proxy:2.14.0',
+      args: ['--port', '5432'],
+      writes: [{ volume: socket, path: '/run/proxy' }],
+      sidecar: {
+        startupProbe: kplus.Probe.fromTcpSocket({ port: 5432, periodSeconds: Duration.seconds(1), failureThreshold: 30 }),
+        readinessProbe: kplus.Probe.fromCommand(['test', '-S', '/run/proxy/socket']),
+        livenessProbe: kplus.Probe.fromHttpGet('/liveness', { port: 9090 }),
+      },
+    });
+  }
+
+  // The same object on every cdk8s-plus line: 27 renders it through the line module's patches, 28+ through its own API.
+  const RENDERED_PROXY = {
+    name: 'proxy',
+    image: 'proxy:2.14.0',
+    imagePullPolicy: 'IfNotPresent',
+    args: ['--port', '5432'],
+    restartPolicy: 'Always',
+    startupProbe: { tcpSocket: { port: 5432 }, periodSeconds: 1, failureThreshold: 30 },
+    readinessProbe: { exec: { command: ['test', '-S', '/run/proxy/socket'] }, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: '/liveness', port: 9090, scheme: 'HTTP' }, failureThreshold: 3 },
+    resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '64Mi' } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsGroup: 65532,
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    volumeMounts: [{ name: 'socket', mountPath: '/run/proxy', readOnly: false }],
+  };
+
+  test.each(['Pod', 'Deployment', 'StatefulSet', 'Job', 'CronJob', 'DaemonSet'])(
+    `%s on cdk8s-plus-${PLUS_LINE}: restartPolicy Always and its probes, in its place in the sequence, restricted like any step`, kind => {
+      const chart = sidecarChart();
+      const workload = everyWorkload(chart)[kind];
+      const socket = new SharedVolume(chart, 'socket');
+      InitSequence.of(workload).add(
+        new InitStep(chart, 'before', { image: IMAGE, command: ['true'] }),
+        proxy(chart, socket),
+        new InitStep(chart, 'after', { image: IMAGE, command: ['true'], reads: [{ volume: socket, path: '/run/proxy' }] }),
+      );
+      socket.mount(workload.containers[0], '/run/proxy');
+      const objects = synthValid(chart);
+      const spec = podSpecOf(objects.find(o => o.kind === kind));
+      expect(spec.initContainers.map((c: any) => c.name)).toEqual(['before', 'proxy', 'after']);
+      expect(spec.initContainers[1]).toEqual(RENDERED_PROXY);
+      for (const plain of [spec.initContainers[0], spec.initContainers[2]]) {
+        expect(plain.restartPolicy).toBeUndefined();
+        expect(plain.startupProbe).toBeUndefined();
+      }
+      expect(spec.volumes).toEqual([{ name: 'socket', emptyDir: {} }]);
+    });
+
+  test('without probes: only restartPolicy is added', () => {
+    const chart = sidecarChart();
+    const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    InitSequence.of(pod).add(new InitStep(chart, 'agent', { image: 'agent:1.2.3', sidecar: {} }));
+    const [agent] = initContainersOf(synthValid(chart));
+    expect(agent.restartPolicy).toBe('Always');
+    expect(Object.keys(agent).filter(k => k.endsWith('Probe'))).toEqual([]);
+  });
+
+  test('a sidecar has no timeout: its start is bounded by its startupProbe', () => {
+    expect(() => new InitStep(sidecarChart(), 'proxy', { image: 'proxy:2.14.0', timeout: Duration.minutes(1), sidecar: {} }))
+      .toThrow('InitStep test/proxy: a sidecar runs beside the app until the pod stops, so it has no timeout; bound its start with a startupProbe');
+  });
+
+  test('a sidecar cannot be a main container', () => {
+    const chart = sidecarChart();
+    const job = new kplus.Job(chart, 'job', { containers: [{ name: 'app', image: 'app:1.0' }] });
+    expect(() => WorkloadInit.of(job).applyAsMain(new InitStep(chart, 'proxy', { image: 'proxy:2.14.0', sidecar: {} })))
+      .toThrow('InitStep test/proxy: a sidecar is an init container with restartPolicy: Always; add it to the init sequence of workload test/job, not as a main container');
+  });
+
+  // Why cdk8s-plus-27 needs the line module's workaround: a JSON patch on the ApiObject is applied before
+  // its L1 drops the fields outside the 1.27 schema. Later lines keep the field.
+  test(`cdk8s-plus-${PLUS_LINE}: a JSON patch adding restartPolicy to an init container ${PLUS_LINE === DESIGN_LINE ? 'is dropped' : 'is kept'}`, () => {
+    const chart = newChart();
+    const pod = new kplus.Pod(chart, 'pod', { containers: [{ name: 'app', image: 'app:1.0' }], initContainers: [{ name: 'init', image: IMAGE }] });
+    ApiObject.of(pod).addJsonPatch(JsonPatch.add('/spec/initContainers/0/restartPolicy', 'Always'));
+    const [init] = Testing.synth(chart).find(o => o.kind === 'Pod').spec.initContainers;
+    expect(init.restartPolicy).toBe(PLUS_LINE === DESIGN_LINE ? undefined : 'Always');
   });
 });
