@@ -21,7 +21,7 @@ import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import {
   AppContainerHardening, CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, EnvFileInit, InitContainerPolicy, InitPlan,
-  InitSequence, InitStep, MigrationInit, MigrationJob, MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit,
+  InitSequence, InitStep, KubernetesTarget, MigrationInit, MigrationJob, MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit,
   WaitForService, WaitTarget,
 } from 'cdk8s-init-plus-33';
 declare const app: App;
@@ -50,7 +50,7 @@ declare const migrations: MigrationSource;
 declare const database: DatabaseConnection;
 declare const config: SharedVolume;
 void [App, Chart, Duration, Size, kplus, Construct, CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, EnvFileInit,
-  InitContainerPolicy, InitPlan, InitSequence, InitStep, MigrationInit, MigrationJob, MigrationSource, MigrationTool, SharedVolume,
+  InitContainerPolicy, InitPlan, InitSequence, InitStep, KubernetesTarget, MigrationInit, MigrationJob, MigrationSource, MigrationTool, SharedVolume,
   VolumePermissionsInit, WaitForService, WaitTarget];
 `;
 
