@@ -1,5 +1,5 @@
 import type { PolicyFinding } from './init-container-policy';
-import { ContainerKind, containerRules, initContainerRules, PodView, podRules, RawFinding } from './rules';
+import { ContainerKind, containerRules, initContainerRules, isSidecar, PodView, podRules, RawFinding } from './rules';
 import { isWaived, waiverKey } from '../private/waivers';
 
 type Json = any;
@@ -20,12 +20,13 @@ export function podOf(obj: Json): PodView | undefined {
 /** Findings for one pod, without the workload name. */
 export function checkPod(pod: PodView, wholePod: boolean): Array<Omit<PolicyFinding, 'workload'>> {
   const spec = pod.spec;
-  const lists: Array<[ContainerKind, Json[]]> = [
-    ['init', spec.initContainers ?? []],
-    ['app', wholePod ? spec.containers ?? [] : []],
-    ['ephemeral', spec.ephemeralContainers ?? []],
+  // In the order of the pod spec; a native sidecar is checked as the long-running init container it is.
+  const checked: Array<[ContainerKind, Json]> = [
+    ...(spec.initContainers ?? []).map((c: Json): [ContainerKind, Json] => [isSidecar(c) ? 'sidecar' : 'init', c]),
+    ...(wholePod ? spec.containers ?? [] : []).map((c: Json): [ContainerKind, Json] => ['app', c]),
+    ...(spec.ephemeralContainers ?? []).map((c: Json): [ContainerKind, Json] => ['ephemeral', c]),
   ];
-  const hasChecked = lists.some(([, cs]) => cs.length > 0);
+  const hasChecked = checked.length > 0;
   const finding = (container: string | undefined, containerKind: ContainerKind | undefined, f: RawFinding) => {
     const podSecurity = f.level !== undefined && wholePod;
     return {
@@ -42,10 +43,10 @@ export function checkPod(pod: PodView, wholePod: boolean): Array<Omit<PolicyFind
   return [
     // The pod's own fields matter to its init containers too (they share its namespaces and volumes).
     ...(wholePod || hasChecked ? podRules(pod) : []).map(f => finding(undefined, undefined, f)),
-    ...lists.flatMap(([kind, containers]) => containers.flatMap((c: Json) => [
+    ...checked.flatMap(([kind, c]) => [
       ...containerRules(c, pod),
-      ...kind === 'init' ? initContainerRules(c) : [],
-    ].map(f => finding(c.name, kind, f)))),
+      ...kind === 'init' || kind === 'sidecar' ? initContainerRules(c) : [],
+    ].map(f => finding(c.name, kind, f))),
   ];
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `cdk8s-init-policy [--whole-pod] FILE...`: checks the init containers (with
- * `--whole-pod`, every container and the pod) in synthesized manifests, e.g.
- * dist/*.k8s.yaml. Exit codes: 0 clean, 1 findings not waived, 2 usage error.
+ * `cdk8s-init-policy [--whole-pod] FILE...`: checks the init containers, native
+ * sidecars included (with `--whole-pod`, every container and the pod), in
+ * synthesized manifests, e.g. dist/*.k8s.yaml. A sidecar's findings say
+ * "sidecar container". Exit codes: 0 clean, 1 findings not waived, 2 usage error.
  */
 import * as fs from 'fs';
 import { Yaml } from 'cdk8s';
@@ -11,9 +12,9 @@ import { InitContainerPolicy } from './init-container-policy';
 export const USAGE = [
   'usage: cdk8s-init-policy [--whole-pod] FILE.k8s.yaml...',
   '',
-  'Checks the init containers in Kubernetes manifests against the Pod Security',
-  'Standards and cdk8s-init\'s rules (see RULES.md); exits 1 on findings that are',
-  'not waived, 2 on a usage error.',
+  'Checks the init containers (native sidecars included) in Kubernetes manifests',
+  'against the Pod Security Standards and cdk8s-init\'s rules (see RULES.md);',
+  'exits 1 on findings that are not waived, 2 on a usage error.',
   '',
   '  --whole-pod  also check app containers and the pod as a namespace labelled',
   '               pod-security.kubernetes.io/enforce=restricted would',

@@ -17,7 +17,9 @@ export interface PolicyFinding {
   readonly container?: string;
 
   /**
-   * Which list the container is in: "init", "app" or "ephemeral".
+   * What kind of container it is: "init", "sidecar" (an init container with
+   * `restartPolicy: Always`, a native sidecar: it gets every init-container
+   * rule, and may have probes and lifecycle hooks), "app" or "ephemeral".
    *
    * @default - none: the finding is about the pod
    */
@@ -79,7 +81,10 @@ type Json = any;
  * including the pod fields they share: host namespaces, hostPath and other
  * volume types, sysctls), a read-only root filesystem, resources, pinned image,
  * termination message policy, no literal secrets, and no probes or lifecycle
- * hooks on init containers that are not native sidecars. Ephemeral containers
+ * hooks on init containers that are not native sidecars. Native sidecars
+ * (`restartPolicy: Always`) are init containers that run beside the app: they
+ * are checked by the same rules, and may have probes and lifecycle hooks.
+ * Ephemeral containers
  * are checked against the Pod Security Standards. In the whole-pod mode, app
  * containers are too, as a namespace enforcing the restricted level would.
  * RULES.md lists every rule and how to waive one.
@@ -121,7 +126,7 @@ export class InitContainerPolicy {
 
   /**
    * One line per finding: "Kind/name init container "c": message (fix: ...)";
-   * "app container", "ephemeral container" or "pod" for the others.
+   * "sidecar container", "app container", "ephemeral container" or "pod" for the others.
    */
   public static format(findings: PolicyFinding[]): string {
     return findings.map(f => (f.waived ? '[waived] ' : '') + formatFinding(f)).join('\n');

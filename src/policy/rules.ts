@@ -34,8 +34,19 @@ export const RULE = {
 /** A Pod Security Standards level. */
 export type Level = 'baseline' | 'restricted';
 
-/** Which list of the pod spec a container is in. */
-export type ContainerKind = 'init' | 'app' | 'ephemeral';
+/**
+ * What kind of container it is: which list of the pod spec it is in, and for
+ * an init container whether it is a native sidecar ("sidecar").
+ */
+export type ContainerKind = 'init' | 'sidecar' | 'app' | 'ephemeral';
+
+/**
+ * Whether an init container (as JSON) is a native sidecar: `restartPolicy: Always`.
+ * It runs beside the app for the pod's lifetime; probes and lifecycle hooks are allowed on it.
+ */
+export function isSidecar(c: Json): boolean {
+  return c?.restartPolicy === 'Always';
+}
 
 /** One problem, before the policy adds the workload, the container and the waiver. */
 export interface RawFinding {
@@ -126,7 +137,7 @@ export function podRules(pod: PodView): RawFinding[] {
 }
 
 /**
- * Pod Security Standards checks of one container (init, app or ephemeral),
+ * Pod Security Standards checks of one container (init, sidecar, app or ephemeral),
  * with the pod-level fields it inherits.
  */
 export function containerRules(c: Json, pod: PodView): RawFinding[] {
@@ -166,7 +177,12 @@ export function containerRules(c: Json, pod: PodView): RawFinding[] {
   return out;
 }
 
-/** This project's defaults for init containers, beyond the Pod Security Standards. */
+/**
+ * This project's defaults for init containers, native sidecars included, beyond
+ * the Pod Security Standards. A sidecar is a long-running container: it gets
+ * every rule; only probes and lifecycle hooks are allowed on it and not on an
+ * ordinary init container.
+ */
 export function initContainerRules(c: Json): RawFinding[] {
   return [...readOnlyRoot(c), ...resources(c), ...image(c), ...termination(c), ...literalSecrets(c), ...probes(c)];
 }
@@ -228,7 +244,7 @@ function literalSecrets(c: Json): RawFinding[] {
 }
 
 function probes(c: Json): RawFinding[] {
-  if (c.restartPolicy === 'Always') return []; // a native sidecar may have them
+  if (isSidecar(c)) return []; // the API server allows probes and lifecycle hooks on a native sidecar
   const present = ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'].filter(k => c[k] !== undefined);
   return present.length ? [{
     rule: RULE.PROBES, message: `has ${present.join(', ')}, which the API server rejects on init containers`, fix: 'remove them, or make it a native sidecar (restartPolicy: Always)',

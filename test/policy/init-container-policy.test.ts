@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApiObject, JsonPatch, Testing, Yaml } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  AppContainerHardening, InitContainerPolicy, InitSequence, InitStep, SharedVolume, StepSecurity, VolumePermissionsInit, WaitForService,
-  WaitTarget,
+  AppContainerHardening, InitContainerPolicy, InitSequence, InitStep, KubernetesTarget, SharedVolume, StepSecurity, VolumePermissionsInit,
+  WaitForService, WaitTarget,
 } from '../../src';
 import { main } from '../../src/policy/cli';
 import { waiverKey as waiverKeyOf } from '../../src/private/waivers';
@@ -374,6 +374,135 @@ describe('InitContainerPolicy', () => {
       const hardened = appChart(true);
       InitContainerPolicy.enforce(hardened, { wholePod: true });
       expect(() => Testing.synth(hardened)).not.toThrow();
+    });
+  });
+
+  describe('native sidecars (restartPolicy: Always) are checked as the long-running init containers they are', () => {
+    /** A chart whose app targets Kubernetes 1.30: native sidecars need a declared target. */
+    function sidecarChart(): Chart {
+      const app = Testing.app();
+      new KubernetesTarget(app, 'KubernetesTarget', { version: '1.30' });
+      return new Chart(app, 'test');
+    }
+
+    /** A restricted container that meets every project rule; `extra` adds or overrides fields. */
+    const restricted = (name: string, extra: any = {}) => ({
+      name,
+      image: `${name}:1.0`,
+      resources: { requests: { cpu: '10m', memory: '10Mi' }, limits: { memory: '20Mi' } },
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+      securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+      ...extra,
+    });
+    const pod = (initContainers: any[], annotations: any = {}) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', annotations },
+      spec: { containers: [restricted('app')], initContainers },
+    });
+    const PROBES = {
+      startupProbe: { tcpSocket: { port: 5432 }, periodSeconds: 1, failureThreshold: 30 },
+      readinessProbe: { exec: { command: ['true'] } },
+      livenessProbe: { httpGet: { path: '/healthz', port: 9090 } },
+      lifecycle: { preStop: { exec: { command: ['sleep', '5'] } }, postStart: { exec: { command: ['true'] } } },
+    };
+
+    test('a sidecar step of this library with all three probes complies, in both modes', () => {
+      const chart = sidecarChart();
+      const web = new kplus.Deployment(chart, 'web', { metadata: { name: 'web' }, containers: [{ name: 'web', image: 'web:1.0' }] });
+      AppContainerHardening.restrict(web);
+      InitSequence.of(web).add(new InitStep(chart, 'proxy', {
+        image: 'proxy:2.14.0',
+        sidecar: {
+          startupProbe: kplus.Probe.fromTcpSocket({ port: 5432, periodSeconds: Duration.seconds(1), failureThreshold: 30 }),
+          readinessProbe: kplus.Probe.fromCommand(['true']),
+          livenessProbe: kplus.Probe.fromHttpGet('/healthz', { port: 9090 }),
+        },
+      }));
+      const [obj] = Testing.synth(chart);
+      expect(obj.spec.template.spec.initContainers[0]).toMatchObject({ restartPolicy: 'Always', startupProbe: {}, readinessProbe: {}, livenessProbe: {} });
+      expect(InitContainerPolicy.check(chart)).toEqual([]);
+      expect(InitContainerPolicy.check(chart, { wholePod: true })).toEqual([]);
+    });
+
+    test('probes and lifecycle hooks are allowed on a sidecar; on an ordinary init container each is a finding', () => {
+      expect(InitContainerPolicy.checkManifests([pod([restricted('proxy', { restartPolicy: 'Always', ...PROBES })])])).toEqual([]);
+      const plain = InitContainerPolicy.checkManifests([pod([
+        restricted('warmup', { startupProbe: PROBES.startupProbe }),
+        restricted('hooked', { lifecycle: PROBES.lifecycle }),
+        restricted('both', { ...PROBES, restartPolicy: 'OnFailure' }),
+      ])]);
+      expect(plain.map(f => [f.container, f.containerKind, f.rule, f.message])).toEqual([
+        ['warmup', 'init', 'probes', 'has startupProbe, which the API server rejects on init containers'],
+        ['hooked', 'init', 'probes', 'has lifecycle, which the API server rejects on init containers'],
+        ['both', 'init', 'probes', 'has livenessProbe, readinessProbe, startupProbe, lifecycle, which the API server rejects on init containers'],
+      ]);
+      expect(plain[0].fix).toBe('remove them, or make it a native sidecar (restartPolicy: Always)');
+    });
+
+    /** A container wrong in every way an init container can be, as an init container or a sidecar. */
+    const bad = (sidecar: boolean) => ({
+      name: 'agent',
+      image: 'agent',
+      args: ['--token=s3cret'],
+      env: [{ name: 'API_TOKEN', value: 'hunter2' }],
+      ...sidecar ? { restartPolicy: 'Always', ...PROBES } : {},
+    });
+
+    test('a sidecar that is not restricted gets every finding an init container gets, as kind "sidecar"', () => {
+      const asInit = InitContainerPolicy.checkManifests([pod([bad(false)])]);
+      const asSidecar = InitContainerPolicy.checkManifests([pod([bad(true)])]);
+      // The same rules, in the same order, but probes (allowed on the sidecar only).
+      expect(asSidecar.map(f => [f.rule, f.podSecurityLevel, f.message])).toEqual(asInit.filter(f => f.rule !== 'probes').map(f => [f.rule, f.podSecurityLevel, f.message]));
+      expect(asSidecar.map(f => f.rule)).toEqual([
+        'privilege-escalation', 'run-as-non-root', 'seccomp', 'capabilities',
+        'read-only-root-filesystem', 'resources', 'pinned-image', 'termination-message', 'literal-secret', 'literal-secret',
+      ]);
+      expect(new Set(asSidecar.map(f => f.containerKind))).toEqual(new Set(['sidecar']));
+      expect(new Set(asInit.map(f => f.containerKind))).toEqual(new Set(['init']));
+      expect(InitContainerPolicy.format(asSidecar).split('\n')[0])
+        .toBe('Pod/p sidecar container "agent": allowPrivilegeEscalation is not false (fix: set securityContext.allowPrivilegeEscalation: false)');
+    });
+
+    test('waivers name the container, not its kind: an opt-out sidecar step waives exactly what it breaks', () => {
+      const chart = sidecarChart();
+      const pod2 = new kplus.Pod(chart, 'pod', { metadata: { name: 'pod' }, containers: [{ name: 'app', image: 'app:1.0' }] });
+      InitSequence.of(pod2).add(new InitStep(chart, 'agent', {
+        image: 'agent:1.2.3',
+        security: StepSecurity.optOut({ reason: 'reads the node log directory', addCapabilities: [kplus.Capability.DAC_READ_SEARCH] }),
+        sidecar: {},
+      }));
+      const findings = InitContainerPolicy.check(chart);
+      expect(findings.map(f => [f.containerKind, f.rule, f.waiver, f.waived])).toEqual([
+        ['sidecar', 'run-as-non-root', 'agent.waivers.cdk8s-init.io/run-as-non-root', true],
+        ['sidecar', 'run-as-non-root', 'agent.waivers.cdk8s-init.io/run-as-non-root', true],
+        ['sidecar', 'capabilities', 'agent.waivers.cdk8s-init.io/capabilities.DAC_READ_SEARCH', true],
+      ]);
+      expect(InitContainerPolicy.format(findings).split('\n')[0]).toBe('[waived] Pod/pod sidecar container "agent": runAsNonRoot is not true (fix: set securityContext.runAsNonRoot: true)');
+    });
+
+    test('whole-pod mode: a sidecar\'s Pod Security findings are not waivable, its project rules are, as for an init container', () => {
+      const annotations = {
+        'agent.waivers.cdk8s-init.io/capabilities': 'vendor image',
+        'agent.waivers.cdk8s-init.io/pinned-image': 'vendor image',
+      };
+      const summary = (sidecar: boolean, wholePod: boolean) => InitContainerPolicy.checkManifests([pod([bad(sidecar)], annotations)], { wholePod })
+        .filter(f => f.rule === 'capabilities' || f.rule === 'pinned-image')
+        .map(f => [f.containerKind, f.rule, f.podSecurityLevel, f.waived]);
+      expect(summary(true, false)).toEqual([['sidecar', 'capabilities', 'restricted', true], ['sidecar', 'pinned-image', undefined, true]]);
+      expect(summary(true, true)).toEqual([['sidecar', 'capabilities', 'restricted', false], ['sidecar', 'pinned-image', undefined, true]]);
+      expect(summary(false, true)).toEqual([['init', 'capabilities', 'restricted', false], ['init', 'pinned-image', undefined, true]]);
+    });
+
+    test('the CLI reports a sidecar as such', () => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'policy-')), 'sidecar.k8s.yaml');
+      fs.writeFileSync(file, Yaml.stringify(pod([restricted('proxy', { restartPolicy: 'Always', image: 'proxy', ...PROBES })])));
+      const out: string[] = [];
+      expect(main([file], l => out.push(l))).toBe(1);
+      expect(out).toEqual([
+        'Pod/p sidecar container "proxy": image "proxy" is not pinned (fix: pin the image to a version tag or a sha256 digest)',
+        'cdk8s-init-policy: 1 object(s), 1 finding(s), 0 waived',
+      ]);
     });
   });
 });
