@@ -8,6 +8,7 @@ export * from './steps/wait-for-service';
 export * from './steps/config-source';
 export * from './steps/config-fetch-init';
 export * from './database';
+export * from './database-proxy';
 export * from './steps/migration-tool';
 export * from './steps/migration-source';
 export * from './steps/migration-init';

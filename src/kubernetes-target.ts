@@ -54,6 +54,10 @@ export class KubernetesTarget extends Construct {
     return undefined;
   }
 
+  private static declaredOn(scope: IConstruct): IConstruct | undefined {
+    return scope.node.children.find(c => brandOf(c, KUBERNETES_TARGET_BRAND) !== undefined);
+  }
+
   /** The declared version as given. */
   public readonly version: string;
 
@@ -100,9 +104,5 @@ export class KubernetesTarget extends Construct {
     }
     return `${this.node.path} targets Kubernetes ${this.version}, whose API server drops an init container's restartPolicy; ` +
       'native sidecars need 1.29 or later (1.28 with the SidecarContainers feature gate)';
-  }
-
-  private static declaredOn(scope: IConstruct): IConstruct | undefined {
-    return scope.node.children.find(c => brandOf(c, KUBERNETES_TARGET_BRAND) !== undefined);
   }
 }

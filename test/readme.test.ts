@@ -20,7 +20,7 @@ import { App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import {
-  AppContainerHardening, CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, EnvFileInit, InitContainerPolicy, InitPlan,
+  AppContainerHardening, CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, DatabaseProxy, EnvFileInit, InitContainerPolicy, InitPlan,
   InitSequence, InitStep, KubernetesTarget, MigrationInit, MigrationJob, MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit,
   WaitForService, WaitTarget,
 } from 'cdk8s-init-plus-33';
@@ -49,7 +49,7 @@ declare const tool: MigrationTool;
 declare const migrations: MigrationSource;
 declare const database: DatabaseConnection;
 declare const config: SharedVolume;
-void [App, Chart, Duration, Size, kplus, Construct, CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, EnvFileInit,
+void [App, Chart, Duration, Size, kplus, Construct, CertificateCheckInit, ConfigFetchInit, ConfigSource, DatabaseConnection, DatabaseProxy, EnvFileInit,
   InitContainerPolicy, InitPlan, InitSequence, InitStep, KubernetesTarget, MigrationInit, MigrationJob, MigrationSource, MigrationTool, SharedVolume,
   VolumePermissionsInit, WaitForService, WaitTarget];
 `;

@@ -5,9 +5,10 @@ import { MigrationSource } from './migration-source';
 import { MigrationTool } from './migration-tool';
 import { WaitForService } from './wait-for-service';
 import { DatabaseConnection } from '../database';
+import { DatabaseProxy } from '../database-proxy';
 import { InitStep, InitStepOptions } from '../init-step';
 import { assertOwn } from '../private/identity';
-import { DATABASE_CONNECTION_BRAND, MIGRATION_SOURCE_BRAND, MIGRATION_TOOL_BRAND } from '../private/migration-brands';
+import { DATABASE_CONNECTION_BRAND, DATABASE_PROXY_BRAND, MIGRATION_SOURCE_BRAND, MIGRATION_TOOL_BRAND, PROXY_STARTED_BY_JOB } from '../private/migration-brands';
 import { assertMountPath, assertRelativePath } from '../private/mount-paths';
 import { suffixedLabel, toDns1123Label } from '../private/names';
 import { stepOwner } from '../private/step-values';
@@ -56,12 +57,30 @@ export interface MigrationInitProps extends InitStepOptions {
    * @default - the tool's pinned official image
    */
   readonly image?: string;
+
+  /**
+   * Reach the database through this proxy (e.g. `DatabaseProxy.cloudSqlProxy()`),
+   * run as a native sidecar. The `database` must name the proxy's listener,
+   * `new DatabaseConnection({ host: '127.0.0.1', port: <proxy port>, ... })`
+   * (synthesis says so otherwise): the tool connects there, so the manifest
+   * shows where it connects. In a workload, the proxy starts before the wait for
+   * the database and the migration, and keeps running beside the app, which may
+   * connect to it too. In a `MigrationJob`, it starts first in the Job's pod.
+   * Native sidecars need Kubernetes 1.29 or later, declared with `KubernetesTarget`.
+   *
+   * @default - the tool connects to the database directly
+   */
+  readonly proxy?: DatabaseProxy;
 }
 
 /**
  * Runs schema migrations before the main containers start, with a pinned
  * official tool image, credentials only from a Secret, and (by default) a wait
  * for the database right before it.
+ *
+ * With a `proxy`, the steps are, in order: the proxy (a native sidecar, which
+ * keeps running beside the app: the app can use it at the same address), the
+ * wait for the database through it, and the migration through it.
  *
  * Every replica runs its init containers, so several pods may migrate at once:
  * each preset relies on its tool's lock (see `MigrationTool`). Where that is not
@@ -80,11 +99,19 @@ export class MigrationInit extends InitStep {
   /** The wait for the database, if any. */
   public readonly databaseWait?: WaitForService;
 
+  /** The proxy's native sidecar, which runs before the wait and the migration, if the migration goes through a proxy. */
+  public readonly proxySidecar?: InitStep;
+
   constructor(scope: Construct, id: string, props: MigrationInitProps) {
     const owner = stepOwner('MigrationInit', scope, id);
     assertOwn(owner, 'tool', props.tool, MigrationTool, MIGRATION_TOOL_BRAND, 'a MigrationTool');
     assertOwn(owner, 'database', props.database, DatabaseConnection, DATABASE_CONNECTION_BRAND, 'a DatabaseConnection');
     assertOwn(owner, 'migrations', props.migrations, MigrationSource, MIGRATION_SOURCE_BRAND, 'a MigrationSource');
+    const waitForDatabase = props.waitForDatabase ?? true;
+    if (props.proxy !== undefined) {
+      assertOwn(owner, 'proxy', props.proxy, DatabaseProxy, DATABASE_PROXY_BRAND, 'a DatabaseProxy');
+      props.proxy._assertServes(owner, props.database, waitForDatabase);
+    }
     // The tool is bound to the directory it reads, so the path lands only where it is a path.
     const inImagePath = props.migrations.kind === 'image' ? props.migrations.path : undefined;
     if (inImagePath !== undefined) assertMountPath(owner, inImagePath);
@@ -101,15 +128,20 @@ export class MigrationInit extends InitStep {
       reads,
       scratchPath: tool.scratchPath,
       timeout: props.expectedDuration,
-      description: `migrates ${props.database.endpoint}/${props.database.database} with ${props.tool.toolName}`,
+      description: `migrates ${props.database.endpoint}/${props.database.database} with ${props.tool.toolName}` +
+        (props.proxy ? ` through ${props.proxy.description}` : ''),
     });
     this.database = props.database;
     this.toolName = props.tool.toolName;
     this.lockBehaviour = tool.lock;
-    if (props.waitForDatabase ?? true) {
+    if (props.proxy) {
+      this.proxySidecar = props.proxy._sidecar(this, 'proxy', suffixedLabel(this.name, 'proxy'));
+      if ((props as { [PROXY_STARTED_BY_JOB]?: boolean })[PROXY_STARTED_BY_JOB] !== true) this.addPrerequisite(this.proxySidecar);
+    }
+    if (waitForDatabase) {
       this.databaseWait = new WaitForService(this, 'wait-for-db', {
         name: suffixedLabel(this.name, 'wait-db'),
-        targets: [props.database.waitTarget],
+        targets: props.proxy ? props.proxy._waitTargets(props.database) : [props.database.waitTarget],
         timeout: props.waitTimeout,
       });
       this.addPrerequisite(this.databaseWait);

@@ -7,6 +7,7 @@ import { WaitForJob } from './wait-for-job';
 import { InitSequence } from '../init-sequence';
 import { InitStep, InitStepOptions } from '../init-step';
 import { assertOwn, INIT_STEP_BRAND } from '../private/identity';
+import { PROXY_STARTED_BY_JOB } from '../private/migration-brands';
 import { suffixedLabel, toDns1123Label } from '../private/names';
 import { stepOwner } from '../private/step-values';
 import { sortedKeys, WorkloadInit } from '../private/workload-init';
@@ -31,9 +32,19 @@ export interface MigrationJobProps extends MigrationInitProps {
   readonly activeDeadline?: Duration;
 
   /**
+   * The service account the Job's pod runs as, e.g. the Kubernetes service
+   * account that Workload Identity maps to the Google service account the
+   * cloud-sql-proxy connects as.
+   *
+   * @default - the namespace's default service account
+   */
+  readonly serviceAccount?: kplus.IServiceAccount;
+
+  /**
    * Steps that run in the Job's pod before the migration (and before its wait
    * for the database), in order, e.g. the `ConfigFetchInit` that fills the
-   * shared volume of `MigrationSource.fromVolume`.
+   * shared volume of `MigrationSource.fromVolume`. With a `proxy`, they run
+   * after it, so they can reach the database through it too.
    *
    * @default - none
    */
@@ -70,6 +81,13 @@ export interface WaitForMigrationOptions extends InitStepOptions {
  * Finish the Job before using its name: a change to the Job or its ConfigMaps
  * after `waitStep()` (or after reading `job.name`) fails synthesis, since the
  * wait would look for the old name.
+ *
+ * With a `proxy`, the proxy is the pod's first init container, a native
+ * sidecar: the `initSteps`, the wait for the database and the migration (the
+ * Job's main container) all reach the database through it. The Job completes
+ * when the migration exits; the kubelet then stops the proxy. Declare the
+ * `KubernetesTarget` (1.29 or later) before calling `waitStep()`, which
+ * renders the Job to name it.
  */
 export class MigrationJob extends Construct {
   /** The Job. */
@@ -86,12 +104,16 @@ export class MigrationJob extends Construct {
     initSteps.forEach((s, i) => assertOwn(owner, `initSteps[${i}]`, s, InitStep, INIT_STEP_BRAND, 'an InitStep'));
     assertVolumeSourceWritten(owner, props, initSteps);
     super(scope, id);
-    this.migration = new MigrationInit(this, 'migrate', { ...props, name: props.name ?? 'migrate' });
+    const migrationProps: MigrationInitProps = Object.assign({ ...props, name: props.name ?? 'migrate' }, { [PROXY_STARTED_BY_JOB]: true });
+    this.migration = new MigrationInit(this, 'migrate', migrationProps);
     const job = new ContentNamedJob(this, 'Job', owner, base, {
       backoffLimit: props.backoffLimit ?? 0,
       activeDeadline: props.activeDeadline ?? Duration.minutes(30),
+      serviceAccount: props.serviceAccount,
     });
-    if (initSteps.length > 0) InitSequence.of(job).add(...initSteps);
+    // The proxy first: every step of the pod may need the database.
+    const first = this.migration.proxySidecar ? [this.migration.proxySidecar, ...initSteps] : initSteps;
+    if (first.length > 0) InitSequence.of(job).add(...first);
     WorkloadInit.of(job).applyAsMain(this.migration);
     job.finishConstruction();
     this.job = job;

@@ -1,15 +1,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  ConfigFetchInit, ConfigSource, DatabaseConnection, DatabaseEngine, InitSequence,
+  ConfigFetchInit, ConfigSource, DatabaseConnection, DatabaseEngine, DatabaseProxy, InitSequence, KubernetesTarget,
   MigrationInit, MigrationInitProps, MigrationSource, MigrationTool, SharedVolume,
 } from '../../src';
 import { describeContainers, runContainer } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { containerArgv } from '../util/kubelet';
-import { initContainersOf, synthValid } from '../util/manifest';
+import { initContainersOf, podSpecOf, synthValid } from '../util/manifest';
 import { startPostgres } from '../util/postgres';
 import { freePort } from '../util/servers';
 
@@ -302,5 +303,122 @@ describeContainers('MigrationInit runs Liquibase in its container against a real
     const result = await run(dir, 'wrong');
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/password authentication failed for user "shop"/);
+  });
+});
+
+describe('MigrationInit through a database proxy', () => {
+  const INSTANCE = 'my-project:europe-west1:shop-db';
+
+  /** A Deployment in a chart of an app targeting Kubernetes 1.30 (or none), migrating through `proxy`. */
+  interface ProxiedOptions {
+    readonly proxy?: DatabaseProxy;
+    readonly database?: (secret: kplus.Secret) => DatabaseConnection;
+    readonly props?: Partial<MigrationInitProps>;
+    readonly target?: boolean;
+  }
+
+  function proxied(options: ProxiedOptions = {}) {
+    const app = Testing.app();
+    if (options.target ?? true) new KubernetesTarget(app, 'KubernetesTarget', { version: '1.30' });
+    const chart = new Chart(app, 'test');
+    const secret = new kplus.Secret(chart, 'db-credentials', {});
+    const database = options.database?.(secret) ?? new DatabaseConnection({ host: '127.0.0.1', port: 5432, database: 'shop', credentials: secret, sslMode: 'disable' });
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'web', image: 'web:1.0' }] });
+    const proxy = options.proxy ?? DatabaseProxy.cloudSqlProxy({ instanceConnectionName: INSTANCE });
+    const step = () => new MigrationInit(chart, 'migrate', { tool: MigrationTool.flyway(), database, migrations: MigrationSource.inImage(), proxy, ...options.props });
+    return { chart, web, secret, step };
+  }
+
+  const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+  test('the proxy first, then the wait for the database through it, then the migration through it; the proxy stays for the app', () => {
+    const { chart, web, secret, step } = proxied();
+    const migrateStep = step();
+    InitSequence.of(web).add(migrateStep);
+    const spec = podSpecOf(synthValid(chart).find(o => o.kind === 'Deployment'));
+    const [proxy, wait, migrate] = spec.initContainers;
+    expect(spec.initContainers.map((c: any) => c.name)).toEqual(['migrate-proxy', 'migrate-wait-db', 'migrate']);
+    expect(migrateStep.prerequisites.map(s => s.name)).toEqual(['migrate-proxy', 'migrate-wait-db']);
+    expect(migrateStep.proxySidecar?.name).toBe('migrate-proxy');
+    expect(proxy).toMatchObject({
+      restartPolicy: 'Always',
+      image: DatabaseProxy.CLOUD_SQL_PROXY_IMAGE,
+      args: ['--address', '127.0.0.1', '--port', '5432', '--health-check', '--http-address', '0.0.0.0', '--http-port', '9090',
+        '--exit-zero-on-sigterm', '--structured-logs', INSTANCE],
+      startupProbe: { httpGet: { path: '/startup', port: 9090 } },
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+    });
+    // The wait checks the proxy's listener and that the proxy reaches the instance (/readiness dials it).
+    expect(env(wait).WAIT_TARGETS).toBe('tcp 127.0.0.1 5432\nhttp 127.0.0.1 9090 /readiness 2??');
+    expect(wait.restartPolicy).toBeUndefined();
+    expect(env(migrate)).toEqual({
+      FLYWAY_URL: 'jdbc:postgresql://127.0.0.1:5432/shop?sslmode=disable',
+      FLYWAY_USER: secretRef(secret.name, 'username'),
+      FLYWAY_PASSWORD: secretRef(secret.name, 'password'),
+      FLYWAY_LOCATIONS: 'filesystem:/flyway/sql',
+    });
+    expect(migrate.restartPolicy).toBeUndefined();
+    // The app is untouched: it may connect to 127.0.0.1:5432 itself, the sidecar runs as long as the pod.
+    expect(spec.containers.map((c: any) => c.name)).toEqual(['web']);
+    // No credential in args or in a literal env value of any container.
+    for (const c of spec.initContainers) {
+      expect((c.args ?? []).join(' ')).not.toMatch(/password|secret|token/i);
+      for (const e of c.env ?? []) if (/PASSWORD|USER|CREDENTIAL|KEY/.test(e.name)) expect(e.value).toBeUndefined();
+    }
+  });
+
+  test('every tool goes through it: golang-migrate and Atlas get the loopback URL', () => {
+    for (const tool of [MigrationTool.golangMigrate(), MigrationTool.atlas()]) {
+      const { chart, web, step } = proxied({ props: { tool } });
+      InitSequence.of(web).add(step());
+      const migrate = initContainersOf(synthValid(chart))[2];
+      expect(migrate.args).toContain('postgres://127.0.0.1:5432/shop?sslmode=disable');
+    }
+  });
+
+  test('a DatabaseConnection that does not name the proxy\'s listener is refused, saying which one to give', () => {
+    const through = (host: string, port: number) => () => proxied({
+      database: secret => new DatabaseConnection({ host, port, database: 'shop', credentials: secret, sslMode: 'disable' }),
+    }).step();
+    const fix = "name the proxy's listener in the DatabaseConnection: new DatabaseConnection({ host: '127.0.0.1', port: 5432, ... })";
+    expect(through('db.data.svc', 5432)).toThrow(
+      `MigrationInit test/migrate: the migration goes through the proxy (cloud-sql-proxy for ${INSTANCE} on 127.0.0.1:5432), but database is db.data.svc:5432; ${fix}`);
+    expect(through('127.0.0.1', 5433)).toThrow('but database is 127.0.0.1:5433');
+    expect(through('localhost', 5432)).toThrow('but database is localhost:5432');
+  });
+
+  test('TLS to the proxy\'s plain listener is refused: sslMode must be disable', () => {
+    expect(() => proxied({
+      database: secret => new DatabaseConnection({ host: '127.0.0.1', port: 5432, database: 'shop', credentials: secret, sslMode: 'require' }),
+    }).step()).toThrow(
+      `MigrationInit test/migrate: database sslMode is "require", but the proxy (cloud-sql-proxy for ${INSTANCE} on 127.0.0.1:5432) speaks plain ` +
+      "PostgreSQL on 127.0.0.1:5432 and encrypts the connection to the instance itself; a client asking it for TLS fails. Give sslMode: 'disable'");
+  });
+
+  test('without the wait, the proxy\'s startup probe holds the migration; a proxy without one needs the wait', () => {
+    const { chart, web, step } = proxied({ props: { waitForDatabase: false } });
+    InitSequence.of(web).add(step());
+    expect(initContainersOf(synthValid(chart)).map(c => c.name)).toEqual(['migrate-proxy', 'migrate']);
+
+    const custom = DatabaseProxy.custom({ image: 'ghcr.io/example/db-proxy:1.4.2', port: 5432 });
+    expect(() => proxied({ proxy: custom, props: { waitForDatabase: false } }).step()).toThrow(
+      'MigrationInit test/migrate: waitForDatabase is false and the proxy (database proxy ghcr.io/example/db-proxy:1.4.2 on 127.0.0.1:5432) has no ' +
+      'startupProbe, so nothing holds the migration until the proxy listens on 127.0.0.1:5432');
+    const withWait = proxied({ proxy: custom });
+    InitSequence.of(withWait.web).add(withWait.step());
+    const [, wait] = initContainersOf(synthValid(withWait.chart));
+    expect(env(wait).WAIT_TARGETS).toBe('tcp 127.0.0.1 5432');
+  });
+
+  test('without a declared Kubernetes version, synthesis fails naming the migration\'s proxy', () => {
+    const { chart, web, step } = proxied({ target: false });
+    InitSequence.of(web).add(step());
+    expect(() => Testing.synth(chart)).toThrow(
+      'init step "migrate-proxy" (test/migrate/proxy) is a native sidecar (restartPolicy: Always), which an API server older than 1.28 accepts and drops');
+  });
+
+  test('a proxy that is not a DatabaseProxy', () => {
+    expect(() => proxied({ proxy: {} as any }).step()).toThrow('MigrationInit test/migrate: proxy must be a DatabaseProxy; got Object');
   });
 });

@@ -1,14 +1,16 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { Chart, Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  ConfigFetchInit, ConfigSource, DatabaseConnection, InitSequence, MigrationJob, MigrationJobProps, MigrationSource,
+  ConfigFetchInit, ConfigSource, DatabaseConnection, DatabaseProxy, InitSequence, KubernetesTarget, MigrationJob, MigrationJobProps, MigrationSource,
   MigrationTool, SharedVolume, StepSecurity,
 } from '../../src';
-import { describeContainers, emptyDir, runContainer, RunOptions } from '../util/container';
+import { describeContainers, emptyDir, forEachBusybox, runContainer, RunOptions } from '../util/container';
 import { newChart } from '../util/fixtures';
 import { podSpecOf, synthValid } from '../util/manifest';
 import { startPostgres } from '../util/postgres';
@@ -73,6 +75,7 @@ describe('MigrationJob name: changes with anything that defines the pod or the m
     ['waitForDatabase', { props: () => ({ waitForDatabase: false }) }],
     ['backoffLimit', { props: () => ({ backoffLimit: 2 }) }],
     ['activeDeadline', { props: () => ({ activeDeadline: Duration.hours(1) }) }],
+    ['serviceAccount', { props: (chart) => ({ serviceAccount: new kplus.ServiceAccount(chart, 'migrator') }) }],
     ['initSteps', {
       props: (chart) => ({
         initSteps: [new ConfigFetchInit(chart, 'fetch-seed', {
@@ -276,6 +279,190 @@ describeContainers('MigrationJob with migrations from a shared volume its initSt
       }
       expect(pg.psql('SELECT name FROM customers', 'shop')).toBe('Ada');
       expect(pg.psql('SELECT id FROM databasechangelog ORDER BY orderexecuted', 'shop')).toBe('1\n2');
+    });
+  });
+});
+
+describe('MigrationJob through a database proxy', () => {
+  const INSTANCE = 'my-project:europe-west1:shop-db';
+
+  /** A MigrationJob (Liquibase) through the cloud-sql-proxy preset, in an app targeting Kubernetes 1.30 (or none). */
+  function proxiedJob(options: { target?: boolean; port?: number; httpPort?: number; database?: string; initSteps?: (chart: Chart) => any[] } = {}) {
+    const app = Testing.app();
+    if (options.target ?? true) new KubernetesTarget(app, 'KubernetesTarget', { version: '1.30' });
+    const chart = new Chart(app, 'test');
+    const key = new kplus.Secret(chart, 'sa-key', {});
+    const proxy = DatabaseProxy.cloudSqlProxy({
+      instanceConnectionName: INSTANCE, port: options.port, httpPort: options.httpPort, credentials: { secret: key, key: 'key.json' },
+    });
+    const port = options.port ?? 5432;
+    const schema = new MigrationJob(chart, 'schema', {
+      tool: MigrationTool.liquibase({ changelogFile: 'changelog.sql' }),
+      database: new DatabaseConnection({
+        host: '127.0.0.1', port, database: options.database ?? 'shop', credentials: new kplus.Secret(chart, 'db', {}), sslMode: 'disable',
+      }),
+      migrations: MigrationSource.fromConfigMap(new kplus.ConfigMap(chart, 'sql', { data: { 'changelog.sql': '--liquibase formatted sql' } })),
+      proxy,
+      initSteps: options.initSteps?.(chart),
+    });
+    return { chart, schema };
+  }
+
+  test('the proxy is the pod\'s first init container, a native sidecar; the Job completes with the migration, its main container', () => {
+    const { chart, schema } = proxiedJob({
+      initSteps: scope => [new ConfigFetchInit(scope, 'fetch-seed', {
+        volume: new SharedVolume(scope, 'seed'),
+        source: ConfigSource.git({ repository: 'https://git.example.com/seed.git', revision: 'v1' }),
+      })],
+    });
+    const job = synthValid(chart).find(o => o.kind === 'Job');
+    const spec = podSpecOf(job);
+    expect(spec.initContainers.map((c: any) => [c.name, c.restartPolicy])).toEqual([
+      ['migrate-proxy', 'Always'], ['fetch-seed', undefined], ['migrate-wait-db', undefined],
+    ]);
+    expect(spec.containers.map((c: any) => c.name)).toEqual(['migrate']);
+    expect(spec.restartPolicy).toBe('Never');
+    expect(job.spec.backoffLimit).toBe(0);
+    const [proxy, , wait] = spec.initContainers;
+    expect(proxy.startupProbe.httpGet).toEqual({ path: '/startup', port: 9090, scheme: 'HTTP' });
+    expect(proxy.args).toContain('--exit-zero-on-sigterm');
+    expect(wait.env.find((e: any) => e.name === 'WAIT_TARGETS').value).toBe('tcp 127.0.0.1 5432\nhttp 127.0.0.1 9090 /readiness 2??');
+    expect(spec.containers[0].env.find((e: any) => e.name === 'LIQUIBASE_COMMAND_URL').value).toBe('jdbc:postgresql://127.0.0.1:5432/shop?sslmode=disable');
+    // The proxy is no prerequisite of the migration: the Job starts it first, before initSteps.
+    expect(schema.migration.prerequisites.map(s => s.name)).toEqual(['migrate-wait-db']);
+    expect(schema.migration.proxySidecar?.node.path).toBe('test/schema/migrate/proxy');
+  });
+
+  test('the proxy is part of the Job\'s content: another instance is another Job', () => {
+    const name = (port: number) => {
+      const { chart, schema } = proxiedJob({ port });
+      synthValid(chart);
+      return schema.job.name;
+    };
+    expect(name(5432)).toBe(name(5432));
+    expect(name(5432)).not.toBe(name(6543));
+  });
+
+  test('without a declared Kubernetes version, synthesis fails naming the MigrationJob\'s proxy', () => {
+    const { chart } = proxiedJob({ target: false });
+    expect(() => Testing.synth(chart)).toThrow(
+      'init step "migrate-proxy" (test/schema/migrate/proxy) is a native sidecar (restartPolicy: Always), which an API server older than 1.28 accepts and drops');
+  });
+
+  describe('runs as its pod would: the proxy keeps running, the migration reaches PostgreSQL only through it, SIGTERM stops the proxy', () => {
+    const liquibaseHome = path.join(__dirname, '../../node_modules/liquibase/dist/liquibase');
+    const password = 'p@ss w0rd$(id)"\'`;';
+    let pg: ReturnType<typeof startPostgres>;
+    beforeAll(async () => {
+      pg = startPostgres(await freePort());
+      pg.psql(`CREATE ROLE shop LOGIN PASSWORD '${password.replace(/'/g, "''")}';`);
+    });
+    afterAll(() => pg?.stop());
+
+    /** A directory holding `files`, readable by the step's uid. */
+    const dirWith = (files: Record<string, string>) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-test-'));
+      fs.chmodSync(dir, 0o755);
+      for (const [file, text] of Object.entries(files)) {
+        fs.writeFileSync(path.join(dir, file), text);
+        fs.chmodSync(path.join(dir, file), 0o644);
+      }
+      return dir;
+    };
+
+    /** What the kubelet does with the startup probe of the manifest: GET every periodSeconds until it passes or failureThreshold. */
+    async function startupProbePasses(probe: any): Promise<number> {
+      const started = Date.now();
+      for (let attempt = 1; attempt <= probe.failureThreshold; attempt++) {
+        const status = await new Promise<number>(resolve => {
+          const req = http.get({ host: '127.0.0.1', port: probe.httpGet.port, path: probe.httpGet.path, timeout: probe.timeoutSeconds * 1000 }, res => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('timeout', () => req.destroy());
+          req.on('error', () => resolve(0));
+        });
+        if (status >= 200 && status < 400) return Date.now() - started;
+        await new Promise(r => setTimeout(r, probe.periodSeconds * 1000));
+      }
+      throw new Error(`the startup probe ${JSON.stringify(probe.httpGet)} never passed`);
+    }
+
+    const connects = (port: number) => new Promise<boolean>(resolve => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+
+    forEachBusybox(busybox => {
+      test('migration exits 0 with its changes in the database; the proxy outlives it, then exits 0 promptly on SIGTERM', async () => {
+        // A database of its own per busybox build, so each run applies the changesets.
+        const database = `shop_${busybox.name}`;
+        pg.psql(`CREATE DATABASE ${database} OWNER shop;`);
+        const [port, httpPort] = [await freePort(), await freePort()];
+        const { chart } = proxiedJob({ port, httpPort, database });
+        const spec = podSpecOf(synthValid(chart).find(o => o.kind === 'Job'));
+        const [proxy, wait] = spec.initContainers;
+        const [migrate] = spec.containers;
+        // PostgreSQL listens on another port than the one the migration is configured with: only the proxy leads there.
+        expect(pg.port).not.toBe(port);
+        expect(JSON.stringify(migrate)).not.toContain(`:${pg.port}/`);
+
+        // The image's entrypoint (/cloud-sql-proxy) is the stand-in, given the manifest's args.
+        const image = dirWith({ 'cloud-sql-proxy.js': fs.readFileSync(path.join(__dirname, '../util/db-proxy-stand-in.js'), 'utf8') });
+        const credentials = proxy.volumeMounts[0].name;
+        let migrationDone: () => void = () => undefined;
+        const stopProxy = new Promise<void>(resolve => { migrationDone = resolve; });
+        let proxyExited = false;
+        const proxyRun = runContainer({ ...proxy, command: ['node', '/cloud-sql-proxy/cloud-sql-proxy.js'] }, {
+          pod: spec,
+          busybox,
+          tools: ['node'],
+          mounts: { '/cloud-sql-proxy': image },
+          volumes: { [credentials]: dirWith({ 'credentials.json': '{"type": "service_account"}' }) },
+          env: { STAND_IN_UPSTREAM: `127.0.0.1:${pg.port}` },
+          sigtermWhen: () => stopProxy,
+          killAfterMs: 120_000,
+        }).finally(() => { proxyExited = true; });
+
+        // The kubelet starts the next container once the startup probe passes.
+        await startupProbePasses(proxy.startupProbe);
+        const waited = await runContainer(wait, { pod: spec, busybox, killAfterMs: 30_000 });
+        expect({ code: waited.code, output: waited.code === 0 ? '' : waited.output }).toEqual({ code: 0, output: '' });
+
+        const migrated = await runContainer(migrate, {
+          pod: spec,
+          busybox,
+          env: { LIQUIBASE_COMMAND_USERNAME: 'shop', LIQUIBASE_COMMAND_PASSWORD: password, PATH: '/opt/liquibase:/usr/local/bin:/bin' },
+          volumes: {
+            'migrate-migrations': dirWith({
+              'changelog.sql': '--liquibase formatted sql\n' +
+                '--changeset shop:1\nCREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);\n' +
+                "--changeset shop:2\nINSERT INTO customers VALUES (1, 'Ada');\n",
+            }),
+          },
+          mounts: { '/opt/liquibase': liquibaseHome },
+          tools: ['java', 'bash'],
+          killAfterMs: 120_000,
+        });
+        expect({ code: migrated.code, output: migrated.code === 0 ? '' : migrated.output }).toEqual({ code: 0, output: '' });
+        expect(pg.psql('SELECT name FROM customers', database)).toBe('Ada');
+        expect(pg.psql('SELECT id FROM databasechangelog ORDER BY orderexecuted', database)).toBe('1\n2');
+
+        // The migration has exited; the proxy still runs and still forwards to the database.
+        expect(proxyExited).toBe(false);
+        const throughProxy = execFileSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'shop', '-d', database, '-X', '-A', '-t', '-c', 'SELECT count(*) FROM customers'], {
+          env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable' }, encoding: 'utf8',
+        });
+        expect(throughProxy.trim()).toBe('1');
+
+        // The kubelet stops the sidecar once the Job's main container has exited.
+        migrationDone();
+        const stopped = await proxyRun;
+        // The exit code the flags promise: 0 with --exit-zero-on-sigterm (else 143), within 2 s (measured: under 10 ms).
+        expect({ code: stopped.code, prompt: stopped.exitAfterSigtermMs! < 2000, output: stopped.code === 0 ? '' : stopped.output })
+          .toEqual({ code: proxy.args.includes('--exit-zero-on-sigterm') ? 0 : 143, prompt: true, output: '' });
+        expect(await connects(port)).toBe(false);
+      }, 180_000);
     });
   });
 });
