@@ -189,7 +189,8 @@ export class InitPlan {
   private readonly appReads: string[];
 
   private constructor(workload: kplus.AbstractPod) {
-    const kind = workload.constructor.name;
+    // The manifest's kind: a subclass (MigrationJob's Job) is still a Job to a reader.
+    const kind = ApiObject.of(workload).kind;
     const namespace = workload.metadata.namespace;
     this.workload = `${kind} ${namespace ? `${namespace}/` : ''}${workload.name}`;
     const model = WorkloadInit.find(workload);
