@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  ConfigFetchInit, ConfigSource, InitPlan, InitSequence, InitStep, KubernetesTarget, SharedVolume, VolumePermissionsInit, WaitForService, WaitTarget,
+  ConfigFetchInit, ConfigSource, DatabaseConnection, InitPlan, InitSequence, InitStep, KubernetesTarget, MigrationJob, MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit, WaitForService, WaitTarget,
 } from '../../src';
 import { newChart } from '../util/fixtures';
 import { DESIGN_LINE, PLUS_LINE } from '../util/line';
@@ -485,4 +485,17 @@ describe('InitPlan with native sidecars', () => {
     editRendered(pod, spec => { spec.containers[0].resources = { requests: { cpu: 'half' } }; });
     expect(() => InitPlan.of(pod)).toThrow('Pod p: container "a" resources.requests.cpu: "half" is not a Kubernetes quantity (e.g. "500m", "1", "64Mi", "1Gi")');
   });
+});
+
+test('a workload is named by its manifest\'s kind: a MigrationJob\'s Job is a Job', () => {
+  const chart = newChart();
+  const credentials = new kplus.Secret(chart, 'db', { stringData: { username: 'u', password: 'p' } });
+  const job = new MigrationJob(chart, 'schema', {
+    tool: MigrationTool.flyway(),
+    database: new DatabaseConnection({ host: 'postgres', database: 'shop', credentials }),
+    migrations: MigrationSource.fromConfigMap(new kplus.ConfigMap(chart, 'sql', { data: { 'V1__init.sql': 'select 1;' } })),
+  });
+  const [plan] = InitPlan.forScope(chart);
+  expect(plan.workload).toBe(`Job ${job.job.name}`);
+  expect(plan.toMarkdown()).toContain(`### Job ${job.job.name}`);
 });
