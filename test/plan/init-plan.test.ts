@@ -1,7 +1,8 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  ConfigFetchInit, ConfigSource, DatabaseConnection, InitPlan, InitSequence, InitStep, KubernetesTarget, MigrationJob, MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit, WaitForService, WaitTarget,
+  ConfigFetchInit, ConfigSource, DatabaseConnection, InitPlan, InitSequence, InitStep, KubernetesTarget, MigrationJob,
+  MigrationSource, MigrationTool, SharedVolume, VolumePermissionsInit, WaitForService, WaitTarget,
 } from '../../src';
 import { newChart } from '../util/fixtures';
 import { DESIGN_LINE, PLUS_LINE } from '../util/line';
