@@ -41,6 +41,9 @@ export class InitSequence extends Construct {
 
   private readonly _steps: InitStep[] = [];
   private readonly _workloads: kplus.AbstractPod[] = [];
+  // Membership of the two lists: a sequence a team applies to thousands of workloads checks each in O(1).
+  private readonly stepSet = new Set<InitStep>();
+  private readonly workloadSet = new Set<kplus.AbstractPod>();
 
   constructor(scope: Construct, id: string, props: InitSequenceProps = {}) {
     super(scope, id);
@@ -69,10 +72,11 @@ export class InitSequence extends Construct {
         if (other) throw twoCopiesError(`InitSequence ${this.node.path}`, `step ${(step as InitStep).node.path}`, other);
         throw new Error(`InitSequence ${this.node.path}: add() takes InitStep objects; got ${String(step)}`);
       }
-      if (this._steps.includes(step)) {
+      if (this.stepSet.has(step)) {
         throw new Error(`InitSequence ${this.node.path}: step ${step.node.path} is added twice; a step runs once per pod`);
       }
       this._steps.push(step);
+      this.stepSet.add(step);
       for (const workload of this._workloads) WorkloadInit.of(workload).apply(step);
     }
     return this;
@@ -83,11 +87,13 @@ export class InitSequence extends Construct {
    * init containers it already has.
    */
   public applyTo(workload: kplus.AbstractPod): InitSequence {
-    assertWorkload(`InitSequence ${this.node.path}: applyTo`, workload);
-    if (this._workloads.includes(workload)) {
+    // The message (and its construct path) is only built for what is not a workload.
+    if (!(workload instanceof kplus.AbstractPod)) assertWorkload(`InitSequence ${this.node.path}: applyTo`, workload);
+    if (this.workloadSet.has(workload)) {
       throw new Error(`InitSequence ${this.node.path}: already applied to ${workload.node.path}`);
     }
     this._workloads.push(workload);
+    this.workloadSet.add(workload);
     const state = WorkloadInit.of(workload);
     for (const step of this._steps) state.apply(step);
     return this;

@@ -335,7 +335,8 @@ export class InitStep extends Construct {
 function assertMounts(owner: string, reads: SharedVolumeMount[], writes: SharedVolumeMount[]): void {
   const all = [...writes, ...reads];
   for (const m of all) {
-    assertOwn(owner, `the volume at ${JSON.stringify(m.path)} in reads/writes`, m.volume, SharedVolume, SHARED_VOLUME_BRAND);
+    // The message names the path: built only for a volume that is not this copy's SharedVolume.
+    if (!(m.volume instanceof SharedVolume)) assertOwn(owner, `the volume at ${JSON.stringify(m.path)} in reads/writes`, m.volume, SharedVolume, SHARED_VOLUME_BRAND);
     assertMountPath(owner, m.path);
   }
   for (const r of reads) {

@@ -2,8 +2,8 @@ import { Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { brand, SHARED_VOLUME_BRAND } from './private/identity';
-import { assertMountPath } from './private/mount-paths';
-import { assertDns1123Label, toDns1123Label } from './private/names';
+import { assertMountPath, isMountPath } from './private/mount-paths';
+import { assertDns1123Label, isDns1123Label, toDns1123Label } from './private/names';
 import { stepOwner } from './private/step-values';
 
 /**
@@ -109,15 +109,16 @@ export class SharedVolume extends Construct {
   private readonly writtenIn = new Set<kplus.AbstractPod>();
 
   constructor(scope: Construct, id: string, props: SharedVolumeProps = {}) {
-    const owner = stepOwner('SharedVolume', scope, id);
+    // Named in errors only: the construct path is not built for a volume that passes.
+    const owner = () => stepOwner('SharedVolume', scope, id);
     const name = props.volume ? props.volume.name : props.name ?? toDns1123Label(id);
     if (props.volume) {
       if (props.name !== undefined || props.medium !== undefined || props.sizeLimit !== undefined) {
-        throw new Error(`${owner}: name, medium and sizeLimit apply only to a new emptyDir, not to an existing volume ("${props.volume.name}")`);
+        throw new Error(`${owner()}: name, medium and sizeLimit apply only to a new emptyDir, not to an existing volume ("${props.volume.name}")`);
       }
     } else {
-      assertDns1123Label(owner, 'volume name', name);
-      if (props.sizeLimit !== undefined) assertSizeLimit(owner, props.sizeLimit);
+      if (!isDns1123Label(name)) assertDns1123Label(owner(), 'volume name', name);
+      if (props.sizeLimit !== undefined) assertSizeLimit(owner(), props.sizeLimit);
     }
     super(scope, id);
     brand(this, SHARED_VOLUME_BRAND);
@@ -141,7 +142,7 @@ export class SharedVolume extends Construct {
    * @param path absolute mount path in that container
    */
   public mount(container: kplus.Container, path: string, options: SharedVolumeMountOptions = {}): void {
-    assertMountPath(`SharedVolume ${this.node.path} in container "${container.name}"`, path);
+    if (!isMountPath(path)) assertMountPath(`SharedVolume ${this.node.path} in container "${container.name}"`, path);
     container.mount(path, this.volume, {
       readOnly: options.readOnly ?? true,
       subPath: options.subPath,

@@ -15,6 +15,9 @@ function assertId(method: string, what: 'user' | 'group', id: number): number {
   return id;
 }
 
+/** The restricted profiles made so far, by "uid:gid". */
+const RESTRICTED = new Map<string, StepSecurity>();
+
 /**
  * Options for the restricted (default) security profile.
  */
@@ -92,14 +95,23 @@ export class StepSecurity {
     if (user === 0) {
       throw new Error('StepSecurity.restricted: user 0 is not a non-root uid; use StepSecurity.optOut() to run as root');
     }
-    return new StepSecurity(undefined, {
-      user,
-      group: assertId('restricted', 'group', options.group ?? DEFAULT_STEP_UID),
-      ensureNonRoot: true,
-      privileged: false,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-    }, []);
+    const group = assertId('restricted', 'group', options.group ?? DEFAULT_STEP_UID);
+    // Every step without a `security` gets this profile: one (immutable) object per uid and gid, not one per step.
+    const key = `${user}:${group}`;
+    let profile = RESTRICTED.get(key);
+    if (!profile) {
+      profile = new StepSecurity(undefined, {
+        user,
+        group,
+        ensureNonRoot: true,
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+      }, []);
+      if (RESTRICTED.size >= 64) RESTRICTED.clear();
+      RESTRICTED.set(key, profile);
+    }
+    return profile;
   }
 
   /**
@@ -162,14 +174,15 @@ export class StepSecurity {
     addCapabilities: kplus.Capability[],
   ) {
     this.optOutReason = optOutReason;
-    this.context = context;
-    this.addedCapabilities = addCapabilities.map(c => String(c).replace(/^CAP_/, ''));
+    // Frozen: a profile may be shared by many steps (see `restricted`).
+    this.context = Object.freeze(context);
+    this.addedCapabilities = Object.freeze(addCapabilities.map(c => String(c).replace(/^CAP_/, ''))) as string[];
     // What the opt-out changes, rule by rule; the policy's findings for this container use the same ids.
-    this.waivedRules = [
+    this.waivedRules = Object.freeze([
       ...context.user === 0 ? [RULE.RUN_AS_NON_ROOT] : [],
       ...this.addedCapabilities.filter(c => c !== 'NET_BIND_SERVICE').map(c => `${RULE.CAPABILITIES}.${c}`),
       ...context.readOnlyRootFilesystem === false ? [RULE.READ_ONLY_ROOT_FILESYSTEM] : [],
-    ];
+    ]) as string[];
     this.isRestricted = this.waivedRules.length === 0;
   }
 }

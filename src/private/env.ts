@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { memoized } from './step-values';
 
 // Names that carry credentials. A "_FILE" or "_PATH" suffix (a path to a mounted
 // secret) does not match, because the name must end in one of these words.
@@ -41,10 +42,11 @@ export function assertSecretKey(owner: string, what: string, key: string): void 
  */
 export function assertSafeEnv(owner: string, env: { [name: string]: kplus.EnvValue }): void {
   for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(name)) {
+    const { valid, secretName } = envNameKind(name);
+    if (!valid) {
       throw new Error(`${owner}: environment variable name ${JSON.stringify(name)} is not a valid identifier ([A-Za-z_][A-Za-z0-9_]*)`);
     }
-    if (value.value !== undefined && value.value !== '' && looksLikeSecretName(name)) {
+    if (value.value !== undefined && value.value !== '' && secretName) {
       throw new Error(
         `${owner}: environment variable ${name} has a literal value; secrets must come from a Secret ` +
         '(EnvValue.fromSecretValue), never a literal in the manifest',
@@ -56,6 +58,9 @@ export function assertSafeEnv(owner: string, env: { [name: string]: kplus.EnvVal
     if (configMapRef) assertSecretKey(owner, `environment variable ${name}: ConfigMap key`, configMapRef.key);
   }
 }
+
+/** What the name rules say about an env var name: every step of every workload repeats the same few names. */
+const envNameKind = memoized((name: string) => ({ valid: ENV_NAME.test(name), secretName: looksLikeSecretName(name) }));
 
 /**
  * Names a shell script must not take from its environment: POSIX sh and
@@ -99,18 +104,62 @@ export function assertScriptVariables(owner: string, what: string, names: string
  * taken as filled elsewhere and not checked.
  */
 export function addSecretKeyValidation(construct: Construct, env: () => { [name: string]: kplus.EnvValue }): void {
+  const chart = nearestChart(construct);
+  if (chart && !chartsForgettingSecrets.has(chart)) {
+    // The chart is validated before the constructs in it (cdk8s validates in pre-order): each
+    // validation pass starts by forgetting the Secrets the last one found, so the steps of the
+    // chart share one scan of it per pass instead of one each (O(steps x constructs)).
+    chartsForgettingSecrets.add(chart);
+    chart.node.addValidation({ validate: () => { chartSecrets.delete(chart); return []; } });
+  }
   construct.node.addValidation({ validate: () => missingSecretKeys(construct, env()) });
 }
 
+/** A Secret of a chart and the keys of its data. */
+interface KnownSecret {
+  readonly object: ApiObject;
+  readonly keys: string[];
+}
+
+/** The Secrets of a chart found in the current validation pass. */
+const chartSecrets = new WeakMap<Chart, KnownSecret[]>();
+/** The charts whose first validation forgets `chartSecrets`. */
+const chartsForgettingSecrets = new WeakSet<Chart>();
+
+/** `Chart.of(construct)`, or undefined where that throws (no chart above it). */
+function nearestChart(construct: Construct): Chart | undefined {
+  for (let c: Construct | undefined = construct; c; c = c.node.scope as Construct | undefined) {
+    if (Chart.isChart(c)) return c;
+  }
+  return undefined;
+}
+
+/** The ApiObjects of kind Secret in `chart` and their data keys, scanned once per validation pass. */
+function secretsOf(chart: Chart): KnownSecret[] {
+  let secrets = chartsForgettingSecrets.has(chart) ? chartSecrets.get(chart) : undefined;
+  if (!secrets) {
+    secrets = chart.node.findAll()
+      .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c.apiVersion === 'v1' && c.kind === 'Secret')
+      .map(s => ({ object: s, keys: dataKeys(s) }));
+    if (chartsForgettingSecrets.has(chart)) {
+      chartSecrets.set(chart, secrets);
+      // Kept for this synthesis only (it runs synchronously): a later check, even one that does
+      // not go through the chart's validation first, scans the chart as it is then.
+      queueMicrotask(() => chartSecrets.delete(chart));
+    }
+  }
+  return secrets;
+}
+
 function missingSecretKeys(construct: Construct, env: { [name: string]: kplus.EnvValue }): string[] {
-  const refs = Object.entries(env)
-    .map(([name, value]) => ({ name, ref: value.valueFrom?.secretKeyRef }))
-    .filter(r => r.ref && !r.ref.optional);
-  if (refs.length === 0) return [];
-  const chart = Chart.of(construct);
-  const secrets = chart.node.findAll()
-    .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c.apiVersion === 'v1' && c.kind === 'Secret')
-    .map(s => ({ object: s, keys: dataKeys(s) }));
+  // Most steps take no Secret: find that out without building anything.
+  let refs: Array<{ name: string; ref: kplus.k8s.SecretKeySelector }> | undefined;
+  for (const name of Object.keys(env)) {
+    const ref = env[name].valueFrom?.secretKeyRef;
+    if (ref && !ref.optional) (refs ??= []).push({ name, ref });
+  }
+  if (!refs) return [];
+  const secrets = secretsOf(Chart.of(construct));
   const errors: string[] = [];
   for (const { name, ref } of refs) {
     const same = secrets.filter(s => s.object.name === ref.name);

@@ -3,6 +3,8 @@
  * digest, because an unpinned image makes the pod start whatever was pushed last.
  */
 
+import { memoized } from './step-values';
+
 // The images the steps use, in one place; the public static members
 // (`ConfigSource.CURL_IMAGE`, `WaitForService.DEFAULT_IMAGE`, ...) refer to these.
 
@@ -78,15 +80,16 @@ export function assertPinnedImage(owner: string, image: string): void {
   if (image === undefined || image === null || image.trim() === '') {
     throw new Error(`${owner}: image is empty; give a pinned image such as "busybox:1.36.1"`);
   }
-  const ref = parseImage(image);
-  if (!ref) {
-    throw new Error(`${owner}: image ${JSON.stringify(image)} is not a valid image reference`);
-  }
-  if (ref.digest) return;
-  if (ref.tag === undefined) {
-    throw new Error(`${owner}: image ${JSON.stringify(image)} has no tag; pin it to a version tag or a sha256 digest (untagged means "latest")`);
-  }
-  if (ref.tag === 'latest') {
-    throw new Error(`${owner}: image ${JSON.stringify(image)} uses the "latest" tag; pin it to a version tag or a sha256 digest`);
-  }
+  const problem = pinnedImageProblem(image);
+  if (problem) throw new Error(`${owner}: image ${JSON.stringify(image)} ${problem}`);
 }
+
+/** What is wrong with `image` as a pinned reference, or undefined: the same image is checked once. */
+const pinnedImageProblem = memoized((image: string): string | undefined => {
+  const ref = parseImage(image);
+  if (!ref) return 'is not a valid image reference';
+  if (ref.digest) return undefined;
+  if (ref.tag === undefined) return 'has no tag; pin it to a version tag or a sha256 digest (untagged means "latest")';
+  if (ref.tag === 'latest') return 'uses the "latest" tag; pin it to a version tag or a sha256 digest';
+  return undefined;
+});

@@ -1,4 +1,5 @@
 import * as kplus from 'cdk8s-plus-27';
+import { memoized } from './step-values';
 
 /**
  * `text` written so the kubelet passes it on unchanged. Before a container
@@ -8,13 +9,17 @@ import * as kplus from 'cdk8s-plus-27';
  * user values that cannot splice another variable into it.
  */
 export function kubeletLiteral(text: string): string {
-  return text.replace(/\$/g, '$$$$');
+  // Most values have no `$`: then the text is its own literal, without a copy.
+  return text.includes('$') ? text.replace(/\$/g, '$$$$') : text;
 }
 
 /** An env var whose value the process receives exactly as given (see `kubeletLiteral`). */
 export function literalEnv(value: string): kplus.EnvValue {
-  return kplus.EnvValue.fromValue(kubeletLiteral(value));
+  return typeof value === 'string' ? literalEnvs(value) : kplus.EnvValue.fromValue(kubeletLiteral(value));
 }
+
+// An EnvValue is immutable: the steps of every workload share one per value ("300", a mount path, ...).
+const literalEnvs = memoized((value: string) => kplus.EnvValue.fromValue(kubeletLiteral(value)));
 
 /**
  * `env` with every literal value written with `kubeletLiteral`, and values

@@ -5,6 +5,8 @@
  * volume: relative, without "..". File modes: octal permission bits.
  */
 
+import { memoized } from './step-values';
+
 /**
  * Throws unless `path` is an absolute, normalized POSIX path ("/" included).
  *
@@ -12,15 +14,20 @@
  * @param what what the path is, e.g. "workingDir"
  */
 export function assertAbsolutePath(owner: string, what: string, path: string): void {
-  if (typeof path !== 'string' || !path.startsWith('/')) {
-    throw new Error(`${owner}: ${what} ${JSON.stringify(path)} must be absolute (start with "/")`);
-  }
+  const problem = typeof path === 'string' ? absolutePathProblem(path) : NOT_ABSOLUTE;
+  if (problem) throw new Error(`${owner}: ${what} ${JSON.stringify(path)} ${problem}`);
+}
+
+const NOT_ABSOLUTE = 'must be absolute (start with "/")';
+
+// Steps of every workload mount the same few paths: each is checked once.
+const absolutePathProblem = memoized((path: string): string | undefined => {
+  if (!path.startsWith('/')) return NOT_ABSOLUTE;
   const segments = path.split('/').slice(1);
   const bad = path !== '/' && segments.some(s => s === '' || s === '.' || s === '..');
-  if (bad || path.includes(':') || /[\0\n]/.test(path)) {
-    throw new Error(`${owner}: ${what} ${JSON.stringify(path)} is not a normalized path (no "//", ".", ".." or ":")`);
-  }
-}
+  if (bad || path.includes(':') || /[\0\n]/.test(path)) return 'is not a normalized path (no "//", ".", ".." or ":")';
+  return undefined;
+});
 
 /**
  * Throws unless `path` is an absolute, normalized POSIX path other than "/":
@@ -33,12 +40,24 @@ export function assertMountPath(owner: string, path: string): void {
   }
 }
 
+/** Whether `assertMountPath` accepts `path`, without building the owner its error would name. */
+export function isMountPath(path: string): boolean {
+  return typeof path === 'string' && path !== '/' && absolutePathProblem(path) === undefined;
+}
+
 /** True when one path equals the other or contains it. */
 export function pathsOverlap(a: string, b: string): boolean {
-  const within = (inner: string, outer: string) =>
-    inner === outer || inner.startsWith(outer.endsWith('/') ? outer : outer + '/');
   return within(a, b) || within(b, a);
 }
+
+/** Whether `inner` is `outer` or a path inside it (without building `outer + '/'`: this runs for every pair of mounts). */
+function within(inner: string, outer: string): boolean {
+  if (inner === outer) return true;
+  if (!inner.startsWith(outer)) return false;
+  return outer.endsWith('/') || inner.charCodeAt(outer.length) === SLASH;
+}
+
+const SLASH = '/'.charCodeAt(0);
 
 /**
  * Throws when two of the given mount paths are equal or nested.
@@ -77,6 +96,10 @@ export function assertDistinctOutputs(owner: string, what: string, paths: string
 
 const RELATIVE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
+/** Whether `path` passes `assertRelativePath`: each path is checked once. */
+const validRelativePaths = memoized((path: string): boolean =>
+  RELATIVE_PATH.test(path) && !path.split('/').some(s => s === '.' || s === '..') && !path.startsWith('-'));
+
 /**
  * Throws unless `path` is a relative path inside a volume: letters, digits,
  * ".", "_" and "-" segments, no "." or ".." segment, no leading "/" or "-".
@@ -85,6 +108,7 @@ const RELATIVE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
  * @param what what the path is, e.g. "subPath"
  */
 export function assertRelativePath(owner: string, what: string, path: string): void {
+  if (typeof path === 'string' && validRelativePaths(path)) return;
   const segments = typeof path === 'string' ? path.split('/') : [];
   if (!RELATIVE_PATH.test(path) || segments.some(s => s === '.' || s === '..') || path.startsWith('-')) {
     throw new Error(`${owner}: ${what} ${JSON.stringify(path)} must be a relative path of letters, digits, ".", "_" and "-" (no "..", no leading "/" or "-")`);

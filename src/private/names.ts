@@ -5,6 +5,8 @@
  * lowercase alphanumerics or '-', starting and ending with an alphanumeric.
  */
 
+import { memoized } from './step-values';
+
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Maximum length of a DNS-1123 label. */
@@ -37,13 +39,16 @@ export function assertDns1123Label(owner: string, what: string, value: string): 
  * Returns an empty string when nothing usable is left; callers report that.
  */
 export function toDns1123Label(id: string): string {
-  return id
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
-    .slice(0, DNS1123_LABEL_MAX)
-    .replace(/^-+|-+$/g, '');
+  return dns1123Labels(id);
 }
+
+// Every workload of an app has steps and volumes of the same ids: each id is converted once.
+const dns1123Labels = memoized((id: string): string => id
+  .toLowerCase()
+  .replace(/[^a-z0-9-]+/g, '-')
+  .replace(/-+/g, '-')
+  .slice(0, DNS1123_LABEL_MAX)
+  .replace(/^-+|-+$/g, ''));
 
 /**
  * "<base>-<suffix>" as a DNS-1123 label: `base` is shortened (and stripped of

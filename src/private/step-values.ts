@@ -42,3 +42,22 @@ export function timeoutSeconds(owner: string, what: string, d: Duration): number
   return Math.ceil(ms / 1000);
 }
 
+
+/**
+ * `check` with its results kept by its first argument: for pure checks and
+ * normalizations of strings that thousands of steps repeat (the same image,
+ * host, URL or path in every workload of an app). The other arguments (such as
+ * the owner an error names) must not change the result. Only results are kept:
+ * a call that throws is made again next time, so its error names that call's
+ * owner. At most `max` results are kept; then the cache starts over.
+ */
+export function memoized<T, R extends unknown[] = []>(check: (value: string, ...rest: R) => T, max: number = 1024): (value: string, ...rest: R) => T {
+  const results = new Map<string, T>();
+  return (value: string, ...rest: R): T => {
+    if (results.has(value)) return results.get(value)!;
+    const result = check(value, ...rest);
+    if (results.size >= max) results.clear();
+    results.set(value, result);
+    return result;
+  };
+}

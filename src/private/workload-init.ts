@@ -89,12 +89,13 @@ export class WorkloadInit extends Construct {
     const toJson = apiObject.toJson.bind(apiObject);
     apiObject.toJson = () => {
       const rendered = toJson();
-      const json = JsonPatch.apply(rendered, ...podSpecRepairs(workload, this.specPath, rendered));
+      const repairs = podSpecRepairs(workload, this.specPath, rendered);
+      const json = repairs.length > 0 ? JsonPatch.apply(rendered, ...repairs) : rendered;
       const patched = JsonPatch.apply(json, ...this.render(json));
       // In key order, as cdk8s writes every other field, so the YAML does not depend on who set a field.
       const parent = valueAt(patched, this.specPath.slice(0, this.specPath.lastIndexOf('/')) || '');
       const key = this.specPath.slice(this.specPath.lastIndexOf('/') + 1);
-      if (parent?.[key]) parent[key] = sortedKeys(parent[key]);
+      if (parent?.[key]) parent[key] = sortKeysInPlace(parent[key]);
       return patched;
     };
   }
@@ -360,23 +361,29 @@ export class WorkloadInit extends Construct {
   }
 
   private validateMountPaths(container: kplus.Container): string[] {
-    const paths = container.mounts.map(m => m.path);
-    return paths.flatMap((p, i) => paths.slice(i + 1)
-      .filter(other => pathsOverlap(p, other))
-      .map(other => `container "${container.name}" has overlapping mounts at "${p}" and "${other}"`));
+    const mounts = container.mounts;
+    const errors: string[] = [];
+    for (let i = 0; i < mounts.length; i++) {
+      for (let j = i + 1; j < mounts.length; j++) {
+        const [p, other] = [mounts[i].path, mounts[j].path];
+        if (pathsOverlap(p, other)) errors.push(`container "${container.name}" has overlapping mounts at "${p}" and "${other}"`);
+      }
+    }
+    return errors;
   }
 
   private validateVolumeNames(containers: kplus.Container[]): string[] {
     const byName = new Map<string, kplus.Volume>();
-    const errors: string[] = [];
-    const volumes = [...this.workload.volumes, ...containers.flatMap(c => c.mounts.map(m => m.volume))];
-    for (const v of volumes) {
+    const errors = new Set<string>();
+    const check = (v: kplus.Volume) => {
       const other = byName.get(v.name);
-      if (other && other !== v) errors.push(`two different volumes are named "${v.name}"; volume names must be unique in a pod`);
-      if (v.name === API_TOKEN_VOLUME && this.entries.some(e => e.apiToken)) errors.push(`volume name "${API_TOKEN_VOLUME}" is reserved by cdk8s-init`);
+      if (other && other !== v) errors.add(`two different volumes are named "${v.name}"; volume names must be unique in a pod`);
+      if (v.name === API_TOKEN_VOLUME && this.entries.some(e => e.apiToken)) errors.add(`volume name "${API_TOKEN_VOLUME}" is reserved by cdk8s-init`);
       byName.set(v.name, v);
-    }
-    return [...new Set(errors)];
+    };
+    for (const v of this.workload.volumes) check(v);
+    for (const c of containers) for (const m of c.mounts) check(m.volume);
+    return [...errors];
   }
 }
 
@@ -385,6 +392,32 @@ export function sortedKeys(value: any): any {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.keys(value).sort().map(k => [k, sortedKeys(value[k])]));
+}
+
+/**
+ * `sortedKeys(value)`, reusing `value`'s objects whose keys are already in order
+ * (all that cdk8s wrote; only those the render's patches added keys to are not):
+ * the same result without copying the whole pod spec of every workload.
+ */
+function sortKeysInPlace(value: any): any {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = sortKeysInPlace(value[i]);
+    return value;
+  }
+  const keys = Object.keys(value);
+  let inOrder = true;
+  for (let i = 1; i < keys.length && inOrder; i++) inOrder = keys[i - 1] < keys[i];
+  if (!inOrder) {
+    keys.sort();
+    // An assignment to "__proto__" would set the prototype: Object.fromEntries defines it as a key.
+    if (keys.includes('__proto__')) return Object.fromEntries(keys.map(k => [k, sortKeysInPlace(value[k])]));
+    const out: any = {};
+    for (const k of keys) out[k] = sortKeysInPlace(value[k]);
+    return out;
+  }
+  for (const k of keys) value[k] = sortKeysInPlace(value[k]);
+  return value;
 }
 
 /**

@@ -6,6 +6,7 @@ import { brand, CONFIG_SOURCE_BRAND } from '../private/identity';
 import * as images from '../private/image';
 import { literalEnv, literalValues } from '../private/kubelet-literal';
 import { assertDistinctOutputs, assertRelativePath, fileModeString } from '../private/mount-paths';
+import { memoized } from '../private/step-values';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 
 /**
@@ -311,6 +312,9 @@ export class ConfigSource {
 }
 
 const SHA256 = /^[a-fA-F0-9]{64}$/;
+const HTTP_SCHEMES = ['http', 'https'];
+/** `normalizeUrl` of an HTTP(S) file's URL, each URL checked once: every workload of an app may fetch the same files. */
+const httpUrl = memoized((url: string, owner: string) => normalizeUrl(owner, url, HTTP_SCHEMES));
 const REVISION = /^[A-Za-z0-9._][A-Za-z0-9._/-]*$/;
 
 /** `{ secret, key }` as an env var, the key checked first. */
@@ -322,7 +326,7 @@ function secretEnv(owner: string, what: string, secret: kplus.ISecret, key: stri
 function bindHttp(owner: string, options: HttpSourceOptions): BoundConfigSource {
   const files = options.files ?? [];
   if (files.length === 0) throw new Error(`${owner}: give at least one file`);
-  const urls = files.map(f => normalizeUrl(owner, f.url, ['http', 'https']));
+  const urls = files.map(f => typeof f.url === 'string' ? httpUrl(f.url, owner) : normalizeUrl(owner, f.url, HTTP_SCHEMES));
   const lines = files.map((f, i) => {
     assertRelativePath(owner, 'path', f.path);
     if (f.sha256 !== undefined && !SHA256.test(f.sha256)) {

@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { assertPort, hostPort, normalizeHost, serviceEndpoint, serviceHost } from '../private/endpoint';
+import { memoized } from '../private/step-values';
 
 /**
  * Options for a TCP target given by host and port.
@@ -101,7 +102,7 @@ export class WaitTarget {
    * Ready when a TCP connection to host:port succeeds.
    */
   public static tcp(options: TcpTargetOptions): WaitTarget {
-    const host = normalizeHost('WaitTarget.tcp', options.host);
+    const host = knownHost(options.host, 'WaitTarget.tcp');
     assertPort('WaitTarget.tcp', options.port);
     return new WaitTarget(`tcp ${host} ${options.port}`, hostPort(host, options.port));
   }
@@ -119,7 +120,7 @@ export class WaitTarget {
    */
   public static http(options: HttpTargetOptions): WaitTarget {
     const owner = 'WaitTarget.http';
-    const host = normalizeHost(owner, options.host);
+    const host = knownHost(options.host, owner);
     const port = options.port ?? (options.https ? 443 : 80);
     assertPort(owner, port);
     const path = options.path ?? '/';
@@ -147,7 +148,7 @@ export class WaitTarget {
    * Ready when the name resolves.
    */
   public static dns(host: string, options: DnsTargetOptions = {}): WaitTarget {
-    const name = normalizeHost('WaitTarget.dns', host);
+    const name = knownHost(host, 'WaitTarget.dns');
     let server = '';
     if (options.server !== undefined) {
       const port = options.serverPort ?? 53;
@@ -174,6 +175,13 @@ export class WaitTarget {
     /** How the target reads in messages and plans. */
     public readonly description: string,
   ) {}
+}
+
+/** `normalizeHost` of a string, each host checked once: the workloads of an app wait for the same few hosts. */
+const memoizedHost = memoized((host: string, owner: string) => normalizeHost(owner, host));
+
+function knownHost(host: string, owner: string): string {
+  return typeof host === 'string' ? memoizedHost(host, owner) : normalizeHost(owner, host);
 }
 
 // RFC 3986 path and query characters; no whitespace, quotes, backticks or backslashes.

@@ -55,11 +55,14 @@ export function forEachBusybox(fn: (busybox: BusyboxBuild) => void): void {
   describeEach(BUSYBOX_BUILDS.map(b => [b.name, b] as const))('under %s busybox', (_name, busybox) => fn(busybox));
 }
 
+// Outside jest (the benchmarks load this harness) there is no describe or test to pick from.
+const inJest = typeof describe !== 'undefined';
+
 /** `describe`, skipped in a later cdk8s-plus line's run: for container tests outside `forEachBusybox`. */
-export const describeContainers: jest.Describe = RUNS_CONTAINERS ? describe : describe.skip;
+export const describeContainers: jest.Describe = inJest ? (RUNS_CONTAINERS ? describe : describe.skip) : undefined as any;
 
 /** `test`, skipped in a later cdk8s-plus line's run: a container test outside `forEachBusybox`. */
-export const testContainers: jest.It = RUNS_CONTAINERS ? test : test.skip;
+export const testContainers: jest.It = inJest ? (RUNS_CONTAINERS ? test : test.skip) : undefined as any;
 
 function assertContainerRun(): void {
   if (!RUNS_CONTAINERS) {
