@@ -1,10 +1,10 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { InitSequence, InitStep, KubernetesTarget, SharedVolume, StepSecurity } from '../src';
-import { WorkloadInit } from '../src/private/workload-init';
 import { everyWorkload, newChart } from './util/fixtures';
 import { DESIGN_LINE, PLUS_LINE } from './util/line';
 import { initContainersOf, podSpecOf, synthValid } from './util/manifest';
+import { WorkloadInit } from '../src/private/workload-init';
 
 const IMAGE = 'busybox:1.36.1';
 
