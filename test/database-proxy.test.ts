@@ -4,6 +4,7 @@ import {
   DatabaseConnection, DatabaseProxy, InitSequence, KubernetesTarget, MigrationInit, MigrationJob, MigrationSource, MigrationTool,
   StepSecurity,
 } from '../src';
+import { RESTRICTED_STEP_CONTEXT } from './util/fixtures';
 import { initContainersOf, podSpecOf, synthValid } from './util/manifest';
 
 const INSTANCE = 'my-project:europe-west1:shop-db';
@@ -23,16 +24,6 @@ function proxyContainer(proxy: DatabaseProxy, chart = sidecarChart()): any {
   return { container: initContainersOf(objects)[0], spec: podSpecOf(objects.find(o => o.kind === 'Deployment')) };
 }
 
-const RESTRICTED = {
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ['ALL'] },
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  runAsGroup: 65532,
-  runAsNonRoot: true,
-  runAsUser: 65532,
-  seccompProfile: { type: 'RuntimeDefault' },
-};
 
 describe('DatabaseProxy.cloudSqlProxy: the Cloud SQL Auth Proxy v2 as a native sidecar', () => {
   test('defaults: loopback listener, health checks for the kubelet, exit 0 on SIGTERM, Workload Identity', () => {
@@ -51,7 +42,7 @@ describe('DatabaseProxy.cloudSqlProxy: the Cloud SQL Auth Proxy v2 as a native s
       startupProbe: { httpGet: { path: '/startup', port: 9090, scheme: 'HTTP' }, periodSeconds: 1, failureThreshold: 60, timeoutSeconds: 5 },
       livenessProbe: { httpGet: { path: '/liveness', port: 9090, scheme: 'HTTP' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-      securityContext: RESTRICTED,
+      securityContext: RESTRICTED_STEP_CONTEXT,
       terminationMessagePolicy: 'FallbackToLogsOnError',
     });
     expect(container.readinessProbe).toBeUndefined();
@@ -154,7 +145,7 @@ describe('DatabaseProxy.custom: a proxy of your own', () => {
       env: [{ name: 'PROXY_TOKEN', valueFrom: { secretKeyRef: { name: token.name, key: 'token' } } }],
       restartPolicy: 'Always',
       resources: { requests: { cpu: '20m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-      securityContext: RESTRICTED,
+      securityContext: RESTRICTED_STEP_CONTEXT,
       terminationMessagePolicy: 'FallbackToLogsOnError',
     });
     expect(Object.keys(container).filter(k => k.endsWith('Probe'))).toEqual([]);

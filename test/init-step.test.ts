@@ -1,7 +1,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { InitSequence, InitStep, KubernetesTarget, SharedVolume, StepSecurity } from '../src';
-import { everyWorkload, newChart } from './util/fixtures';
+import { everyWorkload, newChart, RESTRICTED_STEP_CONTEXT } from './util/fixtures';
 import { DESIGN_LINE, PLUS_LINE } from './util/line';
 import { initContainersOf, podSpecOf, synthValid } from './util/manifest';
 import { WorkloadInit } from '../src/private/workload-init';
@@ -19,16 +19,7 @@ describe('InitStep', () => {
     expect(c.imagePullPolicy).toBe('IfNotPresent');
     expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
     expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '64Mi' } });
-    expect(c.securityContext).toEqual({
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsGroup: 65532,
-      runAsNonRoot: true,
-      runAsUser: 65532,
-      seccompProfile: { type: 'RuntimeDefault' },
-    });
+    expect(c.securityContext).toEqual(RESTRICTED_STEP_CONTEXT);
     expect(c.startupProbe).toBeUndefined();
     expect(c.ports).toBeUndefined();
   });
@@ -216,16 +207,7 @@ describe('a native sidecar step', () => {
     readinessProbe: { exec: { command: ['test', '-S', '/run/proxy/socket'] }, failureThreshold: 3 },
     livenessProbe: { httpGet: { path: '/liveness', port: 9090, scheme: 'HTTP' }, failureThreshold: 3 },
     resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '64Mi' } },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsGroup: 65532,
-      runAsNonRoot: true,
-      runAsUser: 65532,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: RESTRICTED_STEP_CONTEXT,
     terminationMessagePolicy: 'FallbackToLogsOnError',
     volumeMounts: [{ name: 'socket', mountPath: '/run/proxy', readOnly: false }],
   };

@@ -25,3 +25,15 @@ export function everyWorkload(scope: Construct): Record<string, kplus.AbstractPo
     DaemonSet: new kplus.DaemonSet(scope, 'daemonset', { containers: [container] }),
   };
 }
+
+/** The securityContext every step gets by default (StepSecurity.restricted()), as synthesized. */
+export const RESTRICTED_STEP_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  privileged: false,
+  readOnlyRootFilesystem: true,
+  runAsGroup: 65532,
+  runAsNonRoot: true,
+  runAsUser: 65532,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
