@@ -24,7 +24,6 @@ function proxyContainer(proxy: DatabaseProxy, chart = sidecarChart()): any {
   return { container: initContainersOf(objects)[0], spec: podSpecOf(objects.find(o => o.kind === 'Deployment')) };
 }
 
-
 describe('DatabaseProxy.cloudSqlProxy: the Cloud SQL Auth Proxy v2 as a native sidecar', () => {
   test('defaults: loopback listener, health checks for the kubelet, exit 0 on SIGTERM, Workload Identity', () => {
     const { container, spec } = proxyContainer(DatabaseProxy.cloudSqlProxy({ instanceConnectionName: INSTANCE }));
