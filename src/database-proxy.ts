@@ -9,6 +9,7 @@ import { brand } from './private/identity';
 import { assertPinnedImage } from './private/image';
 import { DATABASE_PROXY_BRAND } from './private/migration-brands';
 import { assertDns1123Label, suffixedLabel, toDns1123Label } from './private/names';
+import { withDefaultResources } from './private/resources';
 import { WorkloadInit } from './private/workload-init';
 import { SharedVolume } from './shared-volume';
 import { StepSecurity } from './step-security';
@@ -265,9 +266,6 @@ const INSTANCE_CONNECTION_NAME = new RegExp(
   `^(?:[a-z0-9][a-z0-9.-]*[a-z0-9]:)?${LABEL}:${LABEL}:[a-z](?:[a-z0-9-]*[a-z0-9])?$`,
 );
 
-/** The proxies' sidecar steps, so a workload can tell them apart from other steps. */
-const SIDECARS = new WeakMap<InitStep, DatabaseProxy>();
-
 /**
  * A database proxy that runs as a native sidecar in the migration's pod (and
  * beside the app, which may use it too): the migration tool, and the wait for
@@ -360,7 +358,7 @@ export class DatabaseProxy {
         livenessProbe: probe('/liveness', 10, 3),
       },
       name: options.name,
-      resources: mergeResources(PROXY_RESOURCES, options.resources),
+      resources: withDefaultResources(options.resources, PROXY_RESOURCES),
       security: options.security,
       imagePullPolicy: options.imagePullPolicy,
       description: `cloud-sql-proxy for ${instance} on ${hostPort('127.0.0.1', port)}`,
@@ -400,7 +398,7 @@ export class DatabaseProxy {
       otherPorts,
       sidecar: { startupProbe: options.startupProbe, livenessProbe: options.livenessProbe, readinessProbe: options.readinessProbe },
       name: options.name,
-      resources: mergeResources(PROXY_RESOURCES, options.resources),
+      resources: withDefaultResources(options.resources, PROXY_RESOURCES),
       security: options.security,
       imagePullPolicy: options.imagePullPolicy,
       description: options.description ?? `database proxy ${options.image} on ${hostPort(address, options.port)}`,
@@ -449,7 +447,7 @@ export class DatabaseProxy {
    * @internal
    */
   public _sidecar(scope: Construct, id: string, defaultName: string): InitStep {
-    return new DatabaseProxySidecar(scope, id, this, this.spec, this.spec.name ?? defaultName);
+    return new DatabaseProxySidecar(scope, id, this.spec, this.spec.name ?? defaultName);
   }
 
   /**
@@ -497,7 +495,7 @@ class DatabaseProxySidecar extends InitStep {
   private readonly proxyDescription: string;
   private readonly workloads: kplus.AbstractPod[] = [];
 
-  constructor(scope: Construct, id: string, proxy: DatabaseProxy, spec: ProxySpec, name: string) {
+  constructor(scope: Construct, id: string, spec: ProxySpec, name: string) {
     const owner = `DatabaseProxy ${scope.node.path ? `${scope.node.path}/` : ''}${id}`;
     assertDns1123Label(owner, 'container name', name);
     const credentials = spec.credentials ? credentialsMount(scope, id, name, spec.credentials) : [];
@@ -514,7 +512,6 @@ class DatabaseProxySidecar extends InitStep {
       description: spec.description,
       sidecar: spec.sidecar,
     });
-    SIDECARS.set(this, proxy);
     this.ports = [spec.port, ...spec.otherPorts];
     this.proxyDescription = spec.description;
     this.node.addValidation({ validate: () => this.workloads.flatMap(w => this.portClashes(w)) });
@@ -524,8 +521,8 @@ class DatabaseProxySidecar extends InitStep {
     this.workloads.push(workload);
     const model = WorkloadInit.find(workload);
     for (const other of model?.steps ?? []) {
-      if (other === this || !SIDECARS.has(other)) continue;
-      const shared = (other as DatabaseProxySidecar).ports.filter(p => this.ports.includes(p));
+      if (other === this || !(other instanceof DatabaseProxySidecar)) continue;
+      const shared = other.ports.filter(p => this.ports.includes(p));
       if (shared.length > 0) {
         throw new Error(
           `DatabaseProxy ${this.node.path}: the proxy "${this.name}" (${this.proxyDescription}) and the proxy "${other.name}" ` +
@@ -565,12 +562,4 @@ function isLoopback(address: string): boolean {
   if (address === '::1') return true;
   const parts = address.split('.');
   return parts.length === 4 && parts[0] === '127' && parts.every(p => /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(p));
-}
-
-function mergeResources(defaults: kplus.ContainerResources, user: kplus.ContainerResources = {}): kplus.ContainerResources {
-  return {
-    cpu: { request: user.cpu?.request ?? defaults.cpu?.request, limit: user.cpu?.limit ?? defaults.cpu?.limit },
-    memory: { request: user.memory?.request ?? defaults.memory?.request, limit: user.memory?.limit ?? defaults.memory?.limit },
-    ephemeralStorage: user.ephemeralStorage,
-  };
 }

@@ -14,19 +14,22 @@ export const DEFAULT_STEP_RESOURCES: kplus.ContainerResources = {
 };
 
 /**
- * Fills what `resources` leaves out from the defaults, so every step has CPU and
- * memory requests and a memory limit.
+ * Fills what `resources` leaves out, field by field, from `defaults` (the step
+ * defaults unless a step has its own, such as a migration tool's or a proxy's),
+ * so every step has CPU and memory requests and a memory limit.
  */
-export function withDefaultResources(resources: kplus.ContainerResources = {}): kplus.ContainerResources {
-  const d = DEFAULT_STEP_RESOURCES;
+export function withDefaultResources(
+  resources: kplus.ContainerResources = {},
+  defaults: kplus.ContainerResources = DEFAULT_STEP_RESOURCES,
+): kplus.ContainerResources {
   return {
     cpu: {
-      request: resources.cpu?.request ?? d.cpu!.request,
-      limit: resources.cpu?.limit,
+      request: resources.cpu?.request ?? defaults.cpu?.request,
+      limit: resources.cpu?.limit ?? defaults.cpu?.limit,
     },
     memory: {
-      request: resources.memory?.request ?? d.memory!.request,
-      limit: resources.memory?.limit ?? d.memory!.limit,
+      request: resources.memory?.request ?? defaults.memory?.request,
+      limit: resources.memory?.limit ?? defaults.memory?.limit,
     },
     ephemeralStorage: resources.ephemeralStorage,
   };

@@ -42,7 +42,6 @@ export function timeoutSeconds(owner: string, what: string, d: Duration): number
   return Math.ceil(ms / 1000);
 }
 
-
 /**
  * `check` with its results kept by its first argument: for pure checks and
  * normalizations of strings that thousands of steps repeat (the same image,

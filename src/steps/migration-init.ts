@@ -11,6 +11,7 @@ import { assertOwn } from '../private/identity';
 import { DATABASE_CONNECTION_BRAND, DATABASE_PROXY_BRAND, MIGRATION_SOURCE_BRAND, MIGRATION_TOOL_BRAND, PROXY_STARTED_BY_JOB } from '../private/migration-brands';
 import { assertMountPath, assertRelativePath } from '../private/mount-paths';
 import { suffixedLabel, toDns1123Label } from '../private/names';
+import { withDefaultResources } from '../private/resources';
 import { stepOwner } from '../private/step-values';
 import { SharedVolume, SharedVolumeMount } from '../shared-volume';
 
@@ -124,7 +125,7 @@ export class MigrationInit extends InitStep {
       command: tool.command,
       args: tool.args,
       env: tool.env,
-      resources: mergeResources(tool.resources, props.resources),
+      resources: withDefaultResources(props.resources, tool.resources),
       reads,
       scratchPath: tool.scratchPath,
       timeout: props.expectedDuration,
@@ -165,10 +166,3 @@ function migrationMounts(scope: Construct, owner: string, name: string, source: 
   }
 }
 
-function mergeResources(tool: kplus.ContainerResources, user: kplus.ContainerResources = {}): kplus.ContainerResources {
-  return {
-    cpu: { request: user.cpu?.request ?? tool.cpu?.request, limit: user.cpu?.limit ?? tool.cpu?.limit },
-    memory: { request: user.memory?.request ?? tool.memory?.request, limit: user.memory?.limit ?? tool.memory?.limit },
-    ephemeralStorage: user.ephemeralStorage,
-  };
-}
