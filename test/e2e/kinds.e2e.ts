@@ -8,7 +8,7 @@
 import { Chart, Cron } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { EnvFileInit, InitSequence, SharedVolume, WaitForService, WaitTarget } from '../../src';
-import { APP_IMAGE, APP_RESOURCES, cleanup, podSpecOf, synthChart, toYaml, uniqueNamespace, withPods } from './util/chart-kit';
+import { APP_IMAGE, APP_RESOURCES, inNamespaces, podSpecOf, synthChart, toYaml, uniqueNamespace } from './util/chart-kit';
 import { getJson, kubectl, logs } from './util/kube';
 import { httpBehind } from './util/stand-ins';
 import { applyManifests, KubeObject, workloadPod, workloadReady } from './util/workloads';
@@ -76,7 +76,7 @@ describe('one init sequence on every workload kind', () => {
       }
     });
     const byKind = new Map(KINDS.map(kind => [kind, objects.find(o => o.kind === kind)!]));
-    try {
+    await inNamespaces([ns], async () => {
       // As synthesized: every kind got the same two init containers, in order, and the fsGroup that lets the app read the file.
       for (const [kind, o] of byKind) {
         const spec = podSpecOf(o);
@@ -117,10 +117,6 @@ describe('one init sequence on every workload kind', () => {
           expect(appLog).toContain('app: stopping');
         }
       }
-    } catch (error) {
-      throw await withPods(error, ns);
-    } finally {
-      await cleanup(ns);
-    }
+    });
   });
 });

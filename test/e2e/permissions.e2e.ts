@@ -19,7 +19,7 @@ import {
   EnvFileInit, InitSequence, InitStep, SharedVolume, VolumePermissionsInit, VolumePermissionStrategy,
 } from '../../src';
 import {
-  APP_IMAGE, APP_RESOURCES, cleanup, containerStatuses, exec, find, podSpecOf, podWhere, synthChart, uniqueNamespace, withPods,
+  APP_IMAGE, APP_RESOURCES, cleanup, containerStatuses, exec, find, inNamespaces, podSpecOf, podWhere, synthChart, uniqueNamespace, withPods,
 } from './util/chart-kit';
 import { getJson, kubectl, logs, waitFor } from './util/kube';
 import { applyManifests, workloadPod, workloadReady } from './util/workloads';
@@ -118,7 +118,7 @@ describe('VolumePermissionsInit and EnvFileInit on a real kubelet', () => {
       );
     });
     const spec = podSpecOf(find(objects, 'Pod'));
-    try {
+    await inNamespaces([ns], async () => {
       // As synthesized: the pod's fsGroup is the step's group; the step itself runs restricted.
       expect(spec.securityContext).toMatchObject({ fsGroup: 2000, fsGroupChangePolicy: 'OnRootMismatch' });
       expect(spec.initContainers.find((c: any) => c.name === 'group-data').securityContext).toMatchObject({ runAsUser: 65532, runAsNonRoot: true });
@@ -156,11 +156,7 @@ describe('VolumePermissionsInit and EnvFileInit on a real kubelet', () => {
         'from-app',
         '',
       ]);
-    } catch (error) {
-      throw await withPods(error, ns);
-    } finally {
-      await cleanup(ns);
-    }
+    });
   });
 
   test('CHOWN on a hostPath PersistentVolume: the app owns its data, again after the pod is deleted and recreated', async () => {

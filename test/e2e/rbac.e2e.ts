@@ -12,7 +12,7 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   DatabaseConnection, InitSequence, MigrationJob, MigrationSource, MigrationTool,
 } from '../../src';
-import { APP_RESOURCES, BILLING_IMAGE, cleanup, exec, find, podSpecOf, synthApp, uniqueNamespace, withPods } from './util/chart-kit';
+import { APP_RESOURCES, BILLING_IMAGE, exec, find, inNamespaces, podSpecOf, synthApp, uniqueNamespace } from './util/chart-kit';
 import { getJson, kubectl, logs } from './util/kube';
 import { postgresBehind } from './util/stand-ins';
 import { applyManifests, KubeObject, workloadPod, workloadReady } from './util/workloads';
@@ -117,7 +117,7 @@ describe('MigrationJob and waitStep() on a real cluster (RBAC, API token)', () =
     const paymentsJob = find(objects, 'Job', 'payments-schema-');
     const billing = find(objects, 'Deployment');
     const account = find(objects, 'ServiceAccount');
-    try {
+    await inNamespaces([ns], async () => {
       // As synthesized: one Role per Job allowing get on that Job only, bound to the workload's own account.
       for (const job of jobs) {
         const role = objects.find(o => o.kind === 'Role' && o.metadata.name === `${job.metadata.name}-reader`) as any;
@@ -149,11 +149,7 @@ describe('MigrationJob and waitStep() on a real cluster (RBAC, API token)', () =
       expect(await canI(sa, 'list', 'jobs', ns)).toBe(false);
       expect(await canI(sa, 'get', 'secrets/db-credentials', ns)).toBe(false);
       expect(await canI(sa, 'delete', `jobs/${invoicesJob.metadata.name}`, ns)).toBe(false);
-    } catch (error) {
-      throw await withPods(error, ns);
-    } finally {
-      await cleanup(ns);
-    }
+    });
   });
 
   test('different namespaces: the Role and RoleBinding live in the Job\'s namespace, the account in the workload\'s, and the wait reads across', async () => {
@@ -170,7 +166,7 @@ describe('MigrationJob and waitStep() on a real cluster (RBAC, API token)', () =
     const billing = find(objects, 'Deployment');
     const account = find(objects, 'ServiceAccount');
     const binding = find(objects, 'RoleBinding') as any;
-    try {
+    await inNamespaces([dbNs, appNs], async () => {
       expect(job.metadata.namespace).toBe(dbNs);
       expect(find(objects, 'Role').metadata.namespace).toBe(dbNs);
       expect(binding.metadata.namespace).toBe(dbNs);
@@ -197,10 +193,6 @@ describe('MigrationJob and waitStep() on a real cluster (RBAC, API token)', () =
       // The Job is read, never changed: its status is what the migration left.
       const live = await getJson(['job', '-n', dbNs, job.metadata.name]);
       expect(live.status.succeeded).toBe(1);
-    } catch (error) {
-      throw await withPods(error, dbNs, appNs);
-    } finally {
-      await cleanup(dbNs, appNs);
-    }
+    });
   });
 });

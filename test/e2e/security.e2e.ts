@@ -11,11 +11,12 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   EnvFileInit, InitSequence, InitStep, SharedVolume, StepSecurity, VolumePermissionsInit, VolumePermissionStrategy, WaitForService, WaitTarget,
 } from '../../src';
-import { APP_IMAGE, APP_RESOURCES, cleanup, containerStatuses, find, podSpecOf, podWhere, synthChart, toYaml, uniqueNamespace, withPods } from './util/chart-kit';
+import { APP_IMAGE, APP_RESOURCES, containerStatuses, find, inNamespaces, podSpecOf, podWhere, synthChart, toYaml, uniqueNamespace } from './util/chart-kit';
 import { logs } from './util/kube';
 import { capabilityMask, expectedState, parseProbe, prependProbe, PROBE, PROBE_WITH_MOUNT } from './util/proc-status';
 import { httpBehind, TOOLS_IMAGE } from './util/stand-ins';
 import { applyManifests, workloadReady } from './util/workloads';
+import { RESTRICTED_STEP_CONTEXT } from '../util/fixtures';
 
 const BUSYBOX = 'busybox:1.36.1';
 
@@ -76,19 +77,10 @@ describe('init containers\' security context on a real kubelet', () => {
     const pod = find(probed, 'Pod');
     const spec = podSpecOf(pod);
     const byName = new Map<string, any>(spec.initContainers.map((c: any) => [c.name, c]));
-    try {
+    await inNamespaces([ns], async () => {
       // As synthesized: the restricted profile, and the opt-outs exactly as asked.
       for (const name of ['probe-default', 'wait-for-backend', 'write-env']) {
-        expect(byName.get(name).securityContext).toEqual({
-          allowPrivilegeEscalation: false,
-          capabilities: { drop: ['ALL'] },
-          privileged: false,
-          readOnlyRootFilesystem: true,
-          runAsGroup: 65532,
-          runAsNonRoot: true,
-          runAsUser: 65532,
-          seccompProfile: { type: 'RuntimeDefault' },
-        });
+        expect(byName.get(name).securityContext).toEqual(RESTRICTED_STEP_CONTEXT);
       }
       expect(byName.get('own-data').securityContext).toEqual({
         allowPrivilegeEscalation: false,
@@ -130,11 +122,7 @@ describe('init containers\' security context on a real kubelet', () => {
       expect(appLog).toContain('app: uid=1000 gid=1000');
       expect(appLog).toMatch(/app: read 1 files in 2 volumes, wrote to 1/);
       expect(await logs(ns, 'steps', 'own-data')).toContain('volume-permissions: /var/run/cdk8s-init/volume is owned by 1000:1000, mode 0750');
-    } catch (error) {
-      throw await withPods(error, ns);
-    } finally {
-      await cleanup(ns);
-    }
+    });
   });
 
   test('a root image under runAsNonRoot without runAsUser is refused by the kubelet; the library\'s steps set runAsUser, so a root image runs', async () => {
@@ -153,7 +141,7 @@ describe('init containers\' security context on a real kubelet', () => {
       );
     });
     const spec = podSpecOf(find(objects, 'Pod'));
-    try {
+    await inNamespaces([ns], async () => {
       // As synthesized: every init container sets a non-root runAsUser (an opt-out to root would say runAsNonRoot false).
       for (const c of spec.initContainers) {
         expect(c.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 });
@@ -171,10 +159,6 @@ describe('init containers\' security context on a real kubelet', () => {
       }
       expect((await logs(ns, 'root-image', 'step-root-image')).split('\n').slice(0, 2)).toEqual(['65532', '65532']);
       expect(await logs(ns, 'root-image', 'write-env')).toContain('env-file: wrote 1 variable(s) to app.env');
-    } catch (error) {
-      throw await withPods(error, ns);
-    } finally {
-      await cleanup(ns);
-    }
+    });
   });
 });

@@ -117,3 +117,17 @@ export async function withPods(error: unknown, ...namespaces: string[]): Promise
 export async function cleanup(...namespaces: string[]): Promise<void> {
   await Promise.all(namespaces.map(ns => kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => undefined)));
 }
+
+/**
+ * Runs a test's `body` in its namespaces: a failure carries the state of their
+ * pods (`withPods`), and they are deleted either way (`cleanup`).
+ */
+export async function inNamespaces(namespaces: string[], body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    throw await withPods(error, ...namespaces);
+  } finally {
+    await cleanup(...namespaces);
+  }
+}
